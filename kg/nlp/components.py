@@ -35,6 +35,17 @@ def load_patterns(name: str) -> dict:
 LEX = load_patterns("lexicon")
 
 
+def expand_sets(value, sets: dict):
+    """Replace "@name" inside a pattern with the word list `sets[name]`."""
+    if isinstance(value, str) and value.startswith("@") and value[1:] in sets:
+        return sets[value[1:]]
+    if isinstance(value, dict):
+        return {k: expand_sets(v, sets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_sets(v, sets) for v in value]
+    return value
+
+
 def type_family(t: str | None) -> str | None:
     if t in ORG_TYPES:
         return "Org"
@@ -106,6 +117,8 @@ class MentionResolver:
         self.org_cues = LEX["org_name_cues"]
         self.product_desc = {w: t for t, ws in LEX["product_descriptor_nouns"].items() for w in ws}
         self.org_desc = {w: t for t, ws in LEX["org_descriptor_nouns"].items() for w in ws}
+        self.generic = set(LEX["generic_names"])
+        self.org_suffixes = set(LEX["org_name_suffixes"])
 
     # -- typing
     def type_of(self, span: Span) -> tuple[str | None, str | None]:
@@ -158,12 +171,15 @@ class MentionResolver:
         return None
 
     def __call__(self, doc: Doc) -> Doc:
+        self._split_entities(doc)
         self._add_named_entities(doc)
-        mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS]
+        self._add_short_org_names(doc)
+        mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         typed: list[Span] = []
         for ent in mentions:
             t, kb_id = self.type_of(ent)
-            if t is None or not clean_name(ent.text):
+            name = clean_name(ent.text)
+            if t is None or not name or (name in self.generic and not kb_id):
                 continue
             if t in ("Organization", "Product", "Company") and not kb_id:
                 t = self.descriptor_type(ent) or t
@@ -176,20 +192,62 @@ class MentionResolver:
         doc._.kg_token_keys = {tok.i: ent._.kg_key for ent in typed for tok in ent}
         return doc
 
+    def _split_entities(self, doc: Doc) -> None:
+        """NER spans never cross a line break or a possessive: "Fu\n\nZuckerberg", "Meta's Bosworth"."""
+        ents, changed = [], False
+        for ent in doc.ents:
+            parts, start = [], ent.start
+            for tok in ent:
+                if "\n" in tok.text or (tok.lower_ in ("'s", "’s") and tok.i > ent.start):
+                    if tok.i > start:
+                        parts.append((start, tok.i))
+                    start = tok.i + 1
+                    changed = True
+            if start < ent.end:
+                parts.append((start, ent.end))
+            for a, b in parts:
+                if any(t.is_alpha for t in doc[a:b]):
+                    ents.append(Span(doc, a, b, label=ent.label_, kb_id=ent.kb_id_, span_id=ent.id_))
+        if changed:
+            doc.set_ents(ents)
+
     def _add_named_entities(self, doc: Doc) -> None:
-        """Names introduced by 'called X' / 'code-named X' that NER missed become entities."""
-        new = []
+        """'a model called X', 'a chatbot code-named X': X is an entity typed by the noun it names."""
+        new, retype = [], []
         for _, start, end in self.naming_matcher(doc):
             span = doc[start + 1:end]
             while len(span) and span[0].lower_ == "as":
                 span = span[1:]
-            if not len(span) or any(t.ent_type_ for t in span):
-                continue
             head_noun = self._naming_head(doc[start])
             t = self.product_desc.get(head_noun) or self.org_desc.get(head_noun)
-            if t is None:
+            if not len(span) or t is None:
                 continue
-            new.append(Span(doc, span.start, span.end, label=t))
+            if any(tok.ent_type_ for tok in span):
+                retype.append((span, t))
+            else:
+                new.append(Span(doc, span.start, span.end, label=t))
+        if new:
+            doc.set_ents(new, default="unmodified")
+        if retype:
+            ents = list(doc.ents)
+            for span, t in retype:
+                for i, e in enumerate(ents):
+                    if e.start == span.start and e.label_ not in GRAPH_TYPES and not self.kb.lookup(clean_name(e.text)):
+                        ents[i] = Span(doc, e.start, e.end, label=t)
+            doc.set_ents(ents)
+
+    def _add_short_org_names(self, doc: Doc) -> None:
+        """'Scale' after 'Scale AI': the first word of a multi-word company name names it too."""
+        short = {}
+        for e in doc.ents:
+            words = e.text.split()
+            if len(words) > 1 and e.label_ in ("ORG", "Company", "FAC") and all(w in self.org_suffixes for w in words[1:]) \
+                    and not self.kb.lookup(words[0]):
+                short[words[0]] = e.label_ if e.label_ != "FAC" else "ORG"
+        if not short:
+            return
+        new = [Span(doc, t.i, t.i + 1, label=short[t.text]) for t in doc
+               if t.text in short and not t.ent_type_ and t.pos_ == "PROPN" and not (t.i + 1 < len(doc) and doc[t.i + 1].text in self.org_suffixes)]
         if new:
             doc.set_ents(new, default="unmodified")
 
@@ -250,6 +308,17 @@ class MentionResolver:
                 root = hits.pop()
                 union(root, idx)
                 m._.kg_type = "Person"
+        # 3b. a company's first word alone ("Scale" for "Scale AI")
+        multi_orgs = {}
+        for idx, m in enumerate(mentions):
+            words = clean_name(m.text).split()
+            if len(words) > 1 and type_family(m._.kg_type) == "Org" and all(w in self.org_suffixes for w in words[1:]):
+                multi_orgs.setdefault(words[0], set()).add(find(idx))
+        for idx, m in enumerate(mentions):
+            words = clean_name(m.text).split()
+            if len(words) == 1 and len(multi_orgs.get(words[0], ())) == 1 and m._.kg_type != "Person" \
+                    and not m._.kg_key and not self.kb.lookup(words[0]):
+                union(next(iter(multi_orgs[words[0]])), idx)
         # 4. possessives written without apostrophe: "Metas" is Meta
         names = {normalize_name(clean_name(m.text)): idx for idx, m in enumerate(mentions)}
         for idx, m in enumerate(mentions):
@@ -333,7 +402,9 @@ class RelationExtractor:
     def __init__(self, nlp: Language):
         self.matcher = DependencyMatcher(nlp.vocab)
         self.specs = {}
-        for spec in load_patterns("relations")["patterns"]:
+        data = load_patterns("relations")
+        for spec in data["patterns"]:
+            spec = {**spec, "pattern": expand_sets(spec["pattern"], data["sets"])}
             self.matcher.add(spec["id"], [spec["pattern"]])
             self.specs[spec["id"]] = spec
         self.titles = sorted(((w, p) for p, ws in LEX["titles"].items() for w in ws), key=lambda x: -len(x[0]))
@@ -344,13 +415,13 @@ class RelationExtractor:
         self.pronouns = {w: t for t, ws in LEX["pronouns"].items() for w in ws}
 
     # -- argument resolution
-    def keys_at(self, doc: Doc, tok: Token, ctx: "DocContext") -> list[str]:
+    def keys_at(self, doc: Doc, tok: Token, ctx: "DocContext", conj: bool = True) -> list[str]:
         """Entity keys a token stands for: its own entity, apposed or named entities, or an antecedent;
         conjuncts add further keys ('bought Oculus and WhatsApp')."""
         key = self._key(doc, tok, ctx)
         keys = [key] if key else []
-        for conj in self._conjuncts(tok):
-            k = self._key(doc, conj, ctx)
+        for c in self._conjuncts(tok) if conj else ():
+            k = self._key(doc, c, ctx)
             if k and k not in keys:
                 keys.append(k)
         return keys
@@ -376,9 +447,11 @@ class RelationExtractor:
             return self._key(doc, tok.head.head, ctx, depth + 1)
         if tok.pos_ == "PRON":
             return ctx.pronoun(tok)
+        if tok.dep_ == "appos" and tok.head.i in keys:  # "Elliot Schrage, a former executive who ..."
+            return keys[tok.head.i]
         if tok.pos_ in ("NOUN", "PROPN"):
             for c in tok.children:
-                if c.dep_ in ("appos", "compound") and c.i in keys and c.i > tok.i:
+                if (c.dep_ == "appos" and c.i > tok.i or c.dep_ == "compound") and c.i in keys:
                     return keys[c.i]
             for c in tok.children:
                 if c.dep_ == "acl" and c.lower_ in LEX["naming_verbs"]:
@@ -389,7 +462,8 @@ class RelationExtractor:
                             for ggc in gc.children:
                                 if ggc.i in keys:
                                     return keys[ggc.i]
-            if tok.lower_ in ("company", "firm", "startup") and any(c.lower_ == "the" for c in tok.children):
+            if tok.lower_ in ("company", "firm") and (any(c.lower_ == "the" for c in tok.children)
+                                                      or (tok.dep_ == "compound" and any(c.lower_ == "the" for c in tok.head.children))):
                 return ctx.topic_org
         return None
 
@@ -403,55 +477,72 @@ class RelationExtractor:
         return []
 
     # -- hedges, negation, attributes
-    def is_hedged(self, tokens: list[Token]) -> bool:
-        for tok in tokens:
-            for t in [tok, *tok.ancestors]:
-                if t.lemma_.lower() in self.hedges or any(c.lower_ in self.negations and c.dep_ in ("neg", "det", "advmod") for c in t.children):
-                    return True
-                if any(c.lemma_.lower() in self.hedges and c.dep_ in ("advmod", "aux") for c in t.children):
-                    return True
-                if t.dep_ in ("ROOT",):
-                    break
+    def is_hedged(self, tok: Token, climb: bool = True) -> bool:
+        """Negated or hedged: 'no deal', 'talks about an acquisition', 'declined to join', 'potentially'.
+        The walk up stops at a relative clause or apposition: those assert something of their noun."""
+        for t in [tok, *tok.ancestors] if climb else [tok]:
+            if t.lemma_.lower() in self.hedges or any(c.lower_ in self.negations and c.dep_ in ("neg", "det", "advmod") for c in t.children):
+                return True
+            if any(c.lemma_.lower() in self.hedges and c.dep_ in ("advmod", "aux", "amod") for c in t.children):
+                return True
+            if t.dep_ in ("ROOT", "relcl", "acl", "appos"):
+                break
         return False
 
-    @staticmethod
-    def _money_tokens(tokens) -> list[Span]:
-        out = []
-        for ent in tokens:
-            if ent.label_ == "MONEY":
-                out.append(ent)
+    CLAUSE_DEPS = {"relcl", "advcl", "ccomp", "acl", "csubj", "parataxis"}
+
+    def clause_tokens(self, head: Token, skip: set[int] = frozenset()) -> set[int]:
+        """Token ids in head's clause: its subtree without subordinate clauses ('when Facebook was at $63b')."""
+        out, stack = set(), [head]
+        while stack:
+            t = stack.pop()
+            out.add(t.i)
+            for c in t.children:
+                if c.dep_ in self.CLAUSE_DEPS or c.i in skip or (c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")):
+                    continue
+                stack.append(c)
         return out
 
-    def attributes(self, doc: Doc, trigger: Token, wanted: list[str]) -> list[dict]:
-        """Prices, amounts and years in the trigger's clause; one dict per coordinated target."""
+    def attributes(self, doc: Doc, tokens: set[int], wanted: list[str]) -> dict:
+        """Prices or amounts (a list, in text order), a year and a stake found among the given tokens."""
+        out: dict = {}
         moneys, years = [], []
-        subtree = {t.i for t in trigger.subtree}
-        for conj in trigger.children:
-            if conj.dep_ == "conj":
-                subtree |= {t.i for t in conj.subtree}
         for ent in doc.ents:
-            if ent.start not in subtree:
+            if ent.start not in tokens:
                 continue
             if ent.label_ == "MONEY":
                 left = doc[max(ent.start - 2, 0):ent.end].text
                 value = parse_usd(left if "$" in left else "$" + ent.text)
                 if value:
                     moneys.append(value)
-            elif ent.label_ == "DATE":
-                m = YEAR_RE.search(ent.text)
-                if m:
-                    years.append(m.group(1))
-        out = {}
+            elif ent.label_ == "DATE" and YEAR_RE.search(ent.text):
+                years.append(YEAR_RE.search(ent.text).group(1))
         if "year" in wanted and years:
             out["date"] = years[0]
         money_key = "price_usd" if "price" in wanted else "amount_usd" if "amount" in wanted else None
         if money_key and moneys:
             out[money_key] = moneys
         if "stake" in wanted:
-            for t in trigger.subtree:
-                if t.lemma_ == "stake":
-                    out["stake"] = " ".join(c.text for c in t.lefts if c.dep_ in ("amod", "compound", "nummod")).strip() or "stake"
-        return [out]
+            for i in sorted(tokens):
+                if doc[i].lemma_ == "stake":
+                    out["stake"] = " ".join(c.text for c in doc[i].lefts if c.dep_ in ("amod", "compound", "nummod")) or "stake"
+        return out
+
+    def target_groups(self, doc: Doc, spec: dict, toks: dict[str, Token], trigger: Token,
+                      ctx: "DocContext") -> list[tuple[list[str], set[int]]]:
+        """Objects with the tokens that hold their attributes. A passive trigger's noun conjuncts are
+        gapped objects with their own price: 'Instagram was bought for $1b, then Oculus for $2b'."""
+        name = spec["object"]
+        if name == "@clause_subject":
+            return [(self.clause_subject(doc, trigger, ctx), self.clause_tokens(trigger))]
+        obj = toks[name]
+        gapped = [c for c in trigger.children if c.dep_ == "conj" and c.pos_ in ("PROPN", "NOUN")] \
+            if obj.dep_ == "nsubjpass" else []
+        skip = {t.i for g in gapped for t in g.subtree}
+        groups = [(self.keys_at(doc, obj, ctx, conj=not spec.get("no_conj")), self.clause_tokens(trigger, skip))]
+        for g in gapped:
+            groups.append((self.keys_at(doc, g, ctx), self.clause_tokens(g)))
+        return groups
 
     def __call__(self, doc: Doc) -> Doc:
         ctx = DocContext(doc, self)
@@ -476,33 +567,25 @@ class RelationExtractor:
         elif spec["subject"] == "@clause_subject":
             subjects = self.clause_subject(doc, trigger, ctx)
         else:
-            subjects = self.keys_at(doc, toks[spec["subject"]], ctx)
-        if spec["object"] == "@clause_subject":
-            objects = self.clause_subject(doc, trigger, ctx)
-        else:
-            objects = self.keys_at(doc, toks[spec["object"]], ctx)
-        if not subjects or not objects:
+            subjects = self.keys_at(doc, toks[spec["subject"]], ctx, conj=not spec.get("no_conj"))
+        groups = self.target_groups(doc, spec, toks, trigger, ctx)
+        if not subjects or not any(g[0] for g in groups):
             return []
-        conf = spec["confidence"]
-        if self.is_hedged([trigger]):
-            conf *= 0.3
-        attr_sets = self.attributes(doc, trigger, spec.get("attrs", []))[0]
+        conf = spec["confidence"] * (0.3 if self.is_hedged(trigger) else 1.0)
         out = []
-        sent = trigger.sent
-        for s in subjects:
+        for objects, tokens in groups:
+            attrs = self.attributes(doc, tokens, spec.get("attrs", []))
             for oi, o in enumerate(objects):
-                if s == o or not ctx.types_ok(s, spec["subject_types"]) or not ctx.types_ok(o, spec["object_types"]):
-                    continue
-                attrs = {k: v for k, v in attr_sets.items() if not isinstance(v, list)}
+                fact_attrs = dict(attrs)
                 for key in ("price_usd", "amount_usd"):
-                    values = attr_sets.get(key)
-                    if values:
-                        attrs[key] = values[oi] if len(values) == len(objects) else values[0] if len(values) == 1 else None
-                        if attrs[key] is None:
-                            del attrs[key]
+                    values = fact_attrs.pop(key, None)
+                    if values and (len(values) == len(objects) or len(values) == 1):
+                        fact_attrs[key] = values[oi] if len(values) == len(objects) else values[0]
                 if spec.get("corporate_act"):
-                    attrs["_corporate"] = True
-                out.append(Fact(s, spec["predicate"], o, sent, conf, spec["id"], attrs))
+                    fact_attrs["_corporate"] = True
+                for s in subjects:
+                    if s != o and ctx.types_ok(s, spec["subject_types"]) and ctx.types_ok(o, spec["object_types"]):
+                        out.append(Fact(s, spec["predicate"], o, trigger.sent, conf, spec["id"], dict(fact_attrs)))
         return out
 
     # -- titles: "CEO of Meta Mark Zuckerberg", "Chris Cox, Meta's head of product", "Google's CEO, Sundar Pichai"
@@ -521,10 +604,12 @@ class RelationExtractor:
                 continue
             if not any(c.lower_ == "the" for c in tok.children) or tok.i in doc._.kg_token_keys:
                 continue
+            if tok.lower_ not in LEX["leadership_titles_for_descriptions"]:
+                continue
             person = ctx.previous_person(tok.sent)
             if person:
                 for t in [tok, *self._title_conjuncts(tok)]:
-                    for f in self._facts_for_title(doc, person, t, False, ctx):
+                    for f in self._facts_for_title(doc, person, t, False, ctx, topic_fallback=False):
                         f.confidence = min(f.confidence, 0.6)
                         facts.append(f)
         facts.extend(self._respectively(doc, ctx))
@@ -590,7 +675,8 @@ class RelationExtractor:
                 return pred
         return None
 
-    def _facts_for_title(self, doc: Doc, person: str, title: Token, former: bool, ctx: "DocContext") -> list[Fact]:
+    def _facts_for_title(self, doc: Doc, person: str, title: Token, former: bool, ctx: "DocContext",
+                         topic_fallback: bool = True) -> list[Fact]:
         role = self._role(title)
         pred = self._classify(role)
         if not pred:
@@ -598,10 +684,10 @@ class RelationExtractor:
         orgs = self._title_orgs(doc, title, ctx)
         conf = 0.85
         if not orgs:
-            if pred not in ("ceoOf", "leads", "worksFor") or not ctx.topic_org or title.lower_ in ("member", "player", "writer", "host", "partner", "founder"):
+            if former or not topic_fallback or not ctx.topic_org or not any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", role.lower()) for w in LEX["topic_fallback_titles"]):
                 return []
             orgs, conf = [ctx.topic_org], 0.6
-        if self.is_hedged([title]):
+        if self.is_hedged(title, climb=False):
             conf *= 0.3
         out = []
         for org in orgs:
@@ -611,8 +697,8 @@ class RelationExtractor:
             if former:
                 attrs["former"] = True
             out.append(Fact(person, pred, org, title.sent, conf, "title", attrs))
-            if pred in ("ceoOf", "leads", "founded") or former:
-                continue
+            if pred in ("ceoOf", "leads", "founded") and not former and org not in ctx.led_orgs[person]:
+                ctx.led_orgs[person].append(org)
         return out
 
     def _title_orgs(self, doc: Doc, title: Token, ctx: "DocContext") -> list[str]:
@@ -623,13 +709,21 @@ class RelationExtractor:
             if c.dep_ == "prep" and c.lower_ in ("of", "at", "for", "with", "in"):
                 for g in c.children:
                     if g.dep_ == "pobj":
-                        ks = self.keys_at(doc, g, ctx)
-                        if not ks:  # "VP of AI Research at Meta": look one level deeper
-                            for gc in g.children:
-                                if gc.dep_ == "prep" and gc.lower_ in ("at", "of", "for"):
-                                    for ggc in gc.children:
-                                        ks += self.keys_at(doc, ggc, ctx)
-                        keys += ks
+                        deeper = []  # "VP of AI Research at Meta": the organisation is the deeper one
+                        for gc in g.children:
+                            if gc.dep_ == "prep" and gc.lower_ in ("at", "of", "for"):
+                                for ggc in gc.children:
+                                    deeper += self.keys_at(doc, ggc, ctx)
+                        keys += deeper or self.keys_at(doc, g, ctx)
+            if c.dep_ == "poss" and c.lower_ in ("his", "her"):
+                person = ctx.nearest_person_before(c)
+                keys += ctx.led_orgs.get(person, []) if person else []
+        if not keys and title.head.pos_ == "VERB" and title.dep_ in ("dobj", "attr"):
+            # "consulting CTO at Meta": the organisation hangs from the verb
+            for c in title.head.children:
+                if c.dep_ == "prep" and c.lower_ in ("at", "for", "with"):
+                    for g in c.children:
+                        keys += self.keys_at(doc, g, ctx)
         # the title inside the company's compound chain: "Meta CEO Mark Zuckerberg"
         for c in title.head.children if title.dep_ == "compound" else ():
             if c.dep_ == "compound" and c.i < title.i and c.i in doc._.kg_token_keys:
@@ -703,6 +797,14 @@ class DocContext:
         self.sents = list(doc.sents)
         self.sent_index = {s.start: i for i, s in enumerate(self.sents)}
         self._subject_cache: dict[int, str | None] = {}
+        self.led_orgs: dict[str, list[str]] = defaultdict(list)
+
+    def nearest_person_before(self, tok: Token) -> str | None:
+        for t in reversed(list(self.doc[tok.sent.start:tok.i])):
+            k = self.doc._.kg_token_keys.get(t.i)
+            if k and self.clusters[k].type == "Person":
+                return k
+        return None
 
     def _ent_start(self, i: int) -> int:
         tok = self.doc[i]
@@ -748,10 +850,10 @@ class DocContext:
                 if k and self.types_ok(k, ["Org"]):
                     return k
             want = "Organization"
-        # an earlier clause of the same sentence: "Meta announced that it would ..."
-        if tok.head.dep_ in ("ccomp", "xcomp", "advcl", "conj"):
-            for c in tok.head.head.children:
-                if c.dep_ == "nsubj" and c.i < tok.i:
+        # an earlier clause of the same sentence: "Meta announced that it would ...", "Meta ..., when it launched"
+        for anc in tok.ancestors:
+            for c in anc.children:
+                if c.dep_ == "nsubj" and c.i < tok.i and c.i != tok.i and c.pos_ != "PRON":
                     k = self.rx._key(self.doc, c, self)
                     if k and self._compatible(k, want):
                         return k
@@ -784,7 +886,7 @@ class DocContext:
         else the topic organisation of the document."""
         objects = set()
         for c in trigger.children:
-            if c.dep_ in ("nsubjpass", "dobj"):
+            if c.dep_ in ("nsubjpass", "dobj") or (c.dep_ == "conj" and c.pos_ in ("PROPN", "NOUN")):
                 objects |= set(self.rx.keys_at(self.doc, c, self))
         for t in trigger.sent:
             k = self.doc._.kg_token_keys.get(t.i)
@@ -807,7 +909,7 @@ class DocContext:
                 if self.clusters[actor].type == "Person":
                     orgs = led.get(actor, [])
                     if len(orgs) != 1:
-                        if f.predicate in ("investedIn",) and actor_is_subject:
+                        if f.predicate in ("investedIn", "developed") and actor_is_subject:
                             out.append(f)
                         continue
                     if actor_is_subject:
