@@ -174,6 +174,7 @@ class MentionResolver:
         self._split_entities(doc)
         self._add_named_entities(doc)
         self._add_short_org_names(doc)
+        self._add_described_entities(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         typed: list[Span] = []
         for ent in mentions:
@@ -235,6 +236,47 @@ class MentionResolver:
                     if e.start == span.start and e.label_ not in GRAPH_TYPES and not self.kb.lookup(clean_name(e.text)):
                         ents[i] = Span(doc, e.start, e.end, label=t)
             doc.set_ents(ents)
+
+    def _described_type(self, noun: Token) -> str | None:
+        """'a video game', 'a line of devices', 'a subsidiary of X': the type a description gives."""
+        if noun.lower_ in ("line", "series", "family", "range", "brand") :
+            for c in noun.children:
+                if c.dep_ == "prep" and c.lower_ == "of":
+                    for g in c.children:
+                        if g.dep_ == "pobj" and g.lower_ in self.product_desc:
+                            return self.product_desc[g.lower_]
+            return "Product"
+        return self.product_desc.get(noun.lower_) or self.org_desc.get(noun.lower_)
+
+    def _add_described_entities(self, doc: Doc) -> None:
+        """'Nexus Q is a digital media player', 'Xamarin, a subsidiary of Microsoft': the described
+        proper name is an entity of the type its description says, whatever NER made of it."""
+        changes = []
+        for tok in doc:
+            if tok.pos_ != "PROPN" or tok.dep_ in ("compound", "flat"):
+                continue
+            desc = None
+            if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ == "be":
+                desc = next((c for c in tok.head.children if c.dep_ == "attr" and c.pos_ == "NOUN"), None)
+            if desc is None:
+                desc = next((c for c in tok.children if c.dep_ == "appos" and c.pos_ == "NOUN"), None)
+            t = self._described_type(desc) if desc is not None else None
+            if t is None:
+                continue
+            start = tok.i
+            while start > 0 and doc[start - 1].dep_ in ("compound", "flat", "nummod") and doc[start - 1].head.i <= tok.i \
+                    and doc[start - 1].pos_ in ("PROPN", "NUM"):
+                start -= 1
+            end = tok.i + 1
+            while end < len(doc) and doc[end].pos_ in ("PROPN", "NUM") and doc[end].head.i == tok.i and doc[end].dep_ in ("compound", "flat", "nummod", "appos") and doc[end].whitespace_:
+                break
+            span = doc[start:end]
+            if any(self.kb.lookup(clean_name(e.text)) for e in doc.ents if e.start < end and e.end > start):
+                continue
+            changes.append(Span(doc, start, end, label=t))
+        if changes:
+            keep = [e for e in doc.ents if not any(e.start < c.end and e.end > c.start for c in changes)]
+            doc.set_ents(sorted(keep + changes, key=lambda e: e.start))
 
     def _add_short_org_names(self, doc: Doc) -> None:
         """'Scale' after 'Scale AI': the first word of a multi-word company name names it too."""
@@ -462,6 +504,12 @@ class RelationExtractor:
                             for ggc in gc.children:
                                 if ggc.i in keys:
                                     return keys[ggc.i]
+            # "X is a video game developed by Y", "X is a line of devices produced by Y": the noun is X
+            described = tok.head.head if tok.dep_ == "pobj" and tok.head.lower_ == "of" and tok.head.head.dep_ == "attr" else tok
+            if described.dep_ == "attr" and described.head.lemma_ == "be":
+                for c in described.head.children:
+                    if c.dep_ == "nsubj" and c.i in keys:
+                        return keys[c.i]
             if tok.lower_ in ("company", "firm") and (any(c.lower_ == "the" for c in tok.children)
                                                       or (tok.dep_ == "compound" and any(c.lower_ == "the" for c in tok.head.children))):
                 return ctx.topic_org
