@@ -61,9 +61,12 @@ class Cluster:
     wikidata: str | None = None
     names: Counter = field(default_factory=Counter)
     first: int = 0
+    preferred: str | None = None  # the KB's canonical name
 
     @property
     def label(self) -> str:
+        if self.preferred:
+            return self.preferred
         if self.type == "Person":
             return max(self.names, key=lambda n: (len(n.split()), self.names[n], n))
         return max(self.names, key=lambda n: (self.names[n], len(n), n))
@@ -335,7 +338,8 @@ class MentionResolver:
                 first_by_key[key] = idx
         # 2. alias patterns: acronyms, renames, "also known as"
         for _, start, end in self.alias_matcher(doc):
-            a, b = by_token.get(start), by_token.get(end - 1)
+            inside = [by_token[i] for i in range(start, end) if i in by_token]
+            a, b = (inside[0], inside[-1]) if inside else (None, None)
             if a is not None and b is not None and a != b and type_family(mentions[a]._.kg_type) == type_family(mentions[b]._.kg_type) != "Person":
                 union(a, b)
         # 3. people named by surname or first name after (or before) their full name
@@ -392,7 +396,7 @@ class MentionResolver:
                 key = f"{type_family(ctype)}:{normalize_name(longest)}"
             cluster = clusters.get(key) or Cluster(key=key, type=ctype, kb=kb_id, wikidata=wikidata, first=spans[0].start_char)
             if kb_id:
-                cluster.names[self.kb.entries[kb_id].label] += 0
+                cluster.preferred = self.kb.entries[kb_id].label
             for s in spans:
                 s._.kg_key = key
                 s._.kg_type = ctype
@@ -546,7 +550,8 @@ class RelationExtractor:
             t = stack.pop()
             out.add(t.i)
             for c in t.children:
-                if c.dep_ in self.CLAUSE_DEPS or c.i in skip or (c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")):
+                if (c.dep_ in self.CLAUSE_DEPS and c.lower_ not in LEX["naming_verbs"]) or c.i in skip \
+                        or (c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")):
                     continue
                 stack.append(c)
         return out
