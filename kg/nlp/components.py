@@ -178,6 +178,7 @@ class MentionResolver:
         self._add_named_entities(doc)
         self._add_short_org_names(doc)
         self._add_described_entities(doc)
+        self._add_known_surnames(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         typed: list[Span] = []
         for ent in mentions:
@@ -210,7 +211,7 @@ class MentionResolver:
             if start < ent.end:
                 parts.append((start, ent.end))
             for a, b in parts:
-                if any(t.is_alpha for t in doc[a:b]):
+                if any(ch.isalnum() for ch in doc[a:b].text):
                     ents.append(Span(doc, a, b, label=ent.label_, kb_id=ent.kb_id_, span_id=ent.id_))
         if changed:
             doc.set_ents(ents)
@@ -280,6 +281,15 @@ class MentionResolver:
         if changes:
             keep = [e for e in doc.ents if not any(e.start < c.end and e.end > c.start for c in changes)]
             doc.set_ents(sorted(keep + changes, key=lambda e: e.start))
+
+    def _add_known_surnames(self, doc: Doc) -> None:
+        """A surname NER missed ('Sutskever, who runs ...') is a person once the full name was seen."""
+        surnames = {e[-1].text for e in doc.ents if e.label_ in ("PERSON", "Person") and len(e) > 1}
+        new = [Span(doc, t.i, t.i + 1, label="PERSON") for t in doc
+               if t.text in surnames and not t.ent_type_ and t.pos_ == "PROPN"
+               and not (t.i > 0 and doc[t.i - 1].pos_ == "PROPN") and not (t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "PROPN")]
+        if new:
+            doc.set_ents(new, default="unmodified")
 
     def _add_short_org_names(self, doc: Doc) -> None:
         """'Scale' after 'Scale AI': the first word of a multi-word company name names it too."""
@@ -497,7 +507,7 @@ class RelationExtractor:
             return keys[tok.head.i]
         if tok.pos_ in ("NOUN", "PROPN"):
             for c in tok.children:
-                if (c.dep_ == "appos" and c.i > tok.i or c.dep_ == "compound") and c.i in keys:
+                if (c.dep_ == "appos" and c.i > tok.i or c.dep_ in ("compound", "nmod")) and c.i in keys:
                     return keys[c.i]
             for c in tok.children:
                 if c.dep_ == "acl" and c.lower_ in LEX["naming_verbs"]:
@@ -692,8 +702,9 @@ class RelationExtractor:
                         for ggc in [gc, *gc.children]:
                             if self._is_title(ggc):
                                 found.append(ggc)
-        # the person is the apposition of a title: "Google's CEO, Sundar Pichai"
-        if head.dep_ == "appos" and self._is_title(head.head):
+        # the person is the apposition of a title: "Google's CEO, Sundar Pichai" (parsed as appos or conj)
+        if (head.dep_ == "appos" or (head.dep_ == "conj" and ent.start > 0 and ent.doc[ent.start - 1].text == ",")) \
+                and self._is_title(head.head):
             found.append(head.head)
         # copula: "X is the CEO of Y", "X became chief executive"
         if head.dep_ in ("nsubj", "nsubjpass"):
@@ -737,9 +748,9 @@ class RelationExtractor:
         orgs = self._title_orgs(doc, title, ctx)
         conf = 0.85
         if not orgs:
-            if former or not topic_fallback or not ctx.topic_org or not any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", role.lower()) for w in LEX["topic_fallback_titles"]):
+            if not topic_fallback or not ctx.topic_org or not any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", role.lower()) for w in LEX["topic_fallback_titles"]):
                 return []
-            orgs, conf = [ctx.topic_org], 0.6
+            orgs, conf = [ctx.topic_org], 0.55 if former else 0.6
         if self.is_hedged(title, climb=False):
             conf *= 0.3
         out = []
@@ -771,7 +782,7 @@ class RelationExtractor:
             if c.dep_ == "poss" and c.lower_ in ("his", "her"):
                 person = ctx.nearest_person_before(c)
                 keys += ctx.led_orgs.get(person, []) if person else []
-        if not keys and title.head.pos_ == "VERB" and title.dep_ in ("dobj", "attr"):
+        if not keys and title.dep_ in ("dobj", "attr"):
             # "consulting CTO at Meta": the organisation hangs from the verb
             for c in title.head.children:
                 if c.dep_ == "prep" and c.lower_ in ("at", "for", "with"):
