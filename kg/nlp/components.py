@@ -693,14 +693,13 @@ class RelationExtractor:
                 found.append(c)
         # apposition: "Joelle Pineau, VP of AI Research at Meta"
         for c in head.children:
-            if c.dep_ == "appos" and self._is_title(c):
-                found.append(c)
-                found.extend(self._title_conjuncts(c))
-            elif c.dep_ == "appos":
+            if c.dep_ == "appos":
+                if self._is_title(c):
+                    found.append(c)
                 for gc in c.children:  # "the famous Doom creator and consulting CTO at Meta"
                     if gc.dep_ == "conj":
                         for ggc in [gc, *gc.children]:
-                            if self._is_title(ggc):
+                            if self._is_title(ggc) and ggc not in found:
                                 found.append(ggc)
         # the person is the apposition of a title: "Google's CEO, Sundar Pichai" (parsed as appos or conj)
         if (head.dep_ == "appos" or (head.dep_ == "conj" and ent.start > 0 and ent.doc[ent.start - 1].text == ",")) \
