@@ -120,7 +120,7 @@ class MentionResolver:
         self.org_cues = LEX["org_name_cues"]
         self.product_desc = {w: t for t, ws in LEX["product_descriptor_nouns"].items() for w in ws}
         self.org_desc = {w: t for t, ws in LEX["org_descriptor_nouns"].items() for w in ws}
-        self.generic = set(LEX["generic_names"])
+        self.generic = {w.casefold() for w in LEX["generic_names"]}
         self.org_suffixes = set(LEX["org_name_suffixes"])
 
     # -- typing
@@ -184,7 +184,11 @@ class MentionResolver:
         for ent in mentions:
             t, kb_id = self.type_of(ent)
             name = clean_name(ent.text)
-            if t is None or not name or (name in self.generic and not kb_id):
+            if t is None or not name:
+                continue
+            if not kb_id and (all(part.casefold() in self.generic for part in re.split(r"[/\s]+", name) if part)
+                              or (len(ent) == 1 and ent[0].pos_ != "PROPN" and ent.label_ not in GRAPH_TYPES
+                                  and not (name.endswith("s") and self.kb.lookup(name[:-1])))):
                 continue
             if t in ("Organization", "Product", "Company") and not kb_id:
                 t = self.descriptor_type(ent) or t
@@ -318,7 +322,7 @@ class MentionResolver:
                     return anc.lower_
         if head.pos_ == "VERB":
             for child in head.children:
-                if child.dep_ in ("dobj", "nsubjpass") and child.pos_ == "NOUN":
+                if child.dep_ in ("dobj", "nsubjpass", "compound") and child.pos_ == "NOUN":
                     return child.lower_
             return ""
         return head.lower_
