@@ -282,6 +282,7 @@ class MentionResolver:
             if any(self.kb.lookup(clean_name(e.text)) for e in doc.ents if e.start < end and e.end > start):
                 continue
             changes.append(Span(doc, start, end, label=t))
+            doc.user_data.setdefault("described", {})[normalize_name(clean_name(span.text))] = t
         if changes:
             keep = [e for e in doc.ents if not any(e.start < c.end and e.end > c.start for c in changes)]
             doc.set_ents(sorted(keep + changes, key=lambda e: e.start))
@@ -404,6 +405,9 @@ class MentionResolver:
                 kb_id, wikidata = None, None
                 types = Counter(s._.kg_type for s in spans)
                 ctype = types.most_common(1)[0][0]
+                described = doc.user_data.get("described", {})
+                ctype = next((described[normalize_name(clean_name(s.text))] for s in spans
+                              if normalize_name(clean_name(s.text)) in described), ctype)
                 if ctype == "Organization" or ("Company" in types and ctype in ORG_TYPES):
                     ctype = max((t for t in types if t in ORG_TYPES), key=lambda t: (t != "Organization", t != "Company", types[t]))
                 longest = max((clean_name(s.text) for s in spans), key=lambda n: (len(n.split()), len(n)))
@@ -620,7 +624,7 @@ class RelationExtractor:
             toks = {n: doc[i] for n, i in zip(names, token_ids)}
             facts.extend(self._facts_from_match(doc, spec, toks, ctx))
         facts.extend(self._title_facts(doc, ctx))
-        facts.extend(self._name_facts(doc))
+        facts.extend(self._name_facts(doc, ctx))
         facts = ctx.apply_corporate_acts(facts)
         doc._.kg_facts = facts
         return doc
@@ -823,25 +827,37 @@ class RelationExtractor:
                     facts.append(Fact(p, pred, o, tok.sent, 0.8, "respectively", {"role": self._role(tok)}))
         return facts
 
-    def _name_facts(self, doc: Doc) -> list[Fact]:
-        """A lab named after its company ("Google Research", "Facebook AI Research") belongs to it."""
-        facts = []
-        clusters = doc._.kg_clusters
+    def _name_facts(self, doc: Doc, ctx: "DocContext") -> list[Fact]:
+        """A name that starts with an organisation's name says whose it is: "Google Research" and
+        "Samsung Electronics" belong to their namesake, "Toyota Avalon" and "Google Play" were made by it."""
+        org_names: dict[str, str] = {}
+        for key, c in ctx.clusters.items():
+            if c.type in ORG_TYPES:
+                for n in c.names:
+                    org_names.setdefault(normalize_name(n), key)
+        facts, seen = [], set()
         for ent in doc._.kg_mentions:
-            if ent._.kg_type != "ResearchLab" or len(ent) < 2:
+            words = clean_name(ent.text).split()
+            family = type_family(ent._.kg_type)
+            if len(words) < 2 or ent._.kg_type not in ("ResearchLab", "AIModel", "Product") or (ent._.kg_key, ent.sent.start) in seen:
                 continue
-            first = ent[0]
-            kb_parent = self._kb_key(ent[:1].text)
-            if kb_parent and kb_parent != ent._.kg_key and clusters.get(kb_parent, None) is not None and type_family(clusters[kb_parent].type) == "Org":
-                facts.append(Fact(ent._.kg_key, "parentOrganization", kb_parent, ent.sent, 0.7, "lab_name", {}))
-            elif first.i in doc._.kg_token_keys and doc._.kg_token_keys[first.i] != ent._.kg_key:
-                facts.append(Fact(ent._.kg_key, "parentOrganization", doc._.kg_token_keys[first.i], ent.sent, 0.7, "lab_name", {}))
+            for n in range(len(words) - 1, 0, -1):
+                key = org_names.get(normalize_name(" ".join(words[:n])))
+                if key is None:
+                    entry = self.kb.lookup(" ".join(words[:n]))
+                    key = f"kb:{entry.id}" if entry and entry.type in ORG_TYPES and f"kb:{entry.id}" in ctx.clusters else None
+                if key and key != ent._.kg_key:
+                    seen.add((ent._.kg_key, ent.sent.start))
+                    if family == "Org":
+                        facts.append(Fact(ent._.kg_key, "parentOrganization", key, ent.sent, 0.65, "name_prefix", {}))
+                    else:
+                        facts.append(Fact(key, "developed", ent._.kg_key, ent.sent, 0.65, "name_prefix", {}))
+                    break
         return facts
 
-    @staticmethod
-    def _kb_key(name: str) -> str | None:
-        entry = load_kb().lookup(name)
-        return f"kb:{entry.id}" if entry else None
+    @property
+    def kb(self):
+        return load_kb()
 
 
 def doc_window(tok: Token, n: int) -> list[Token]:
