@@ -686,6 +686,10 @@ class RelationExtractor:
         facts.extend(self._respectively(doc, ctx))
         return facts
 
+    @staticmethod
+    def _conjuncts_all(tok: Token) -> list[Token]:
+        return [c for c in tok.children if c.dep_ == "conj"]
+
     def _title_conjuncts(self, tok: Token) -> list[Token]:
         return [c for c in tok.children if c.dep_ == "conj" and c.lower_ in self.title_words]
 
@@ -716,8 +720,8 @@ class RelationExtractor:
         # copula: "X is the CEO of Y", "X became chief executive"
         if head.dep_ in ("nsubj", "nsubjpass"):
             for c in head.head.children:
-                if c.dep_ in ("attr", "oprd") and self._is_title(c):
-                    found.append(c)
+                if c.dep_ in ("attr", "oprd"):  # "X is a civil servant and former CEO of Y"
+                    found.extend(t for t in [c, *self._conjuncts_all(c)] if self._is_title(t) and t not in found)
         out = []
         for t in found:
             window = [x for x in doc_window(t, 3)]
