@@ -180,8 +180,12 @@ class MentionResolver:
         self._add_described_entities(doc)
         self._add_known_surnames(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
+        lowercase_words = {t.text for t in doc if t.is_lower}
         typed: list[Span] = []
         for ent in mentions:
+            if len(ent) == 1 and ent[0].is_title and ent[0].text.lower() in lowercase_words \
+                    and not self.kb.lookup(ent.text):
+                continue  # "Content is ..." at a sentence start: the document also writes "content"
             t, kb_id = self.type_of(ent)
             name = clean_name(ent.text)
             if t is None or not name:
