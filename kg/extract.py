@@ -11,7 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .ingest import Document
-from .nlp.components import GRAPH_TYPES
+from .nlp.lexicon import GRAPH_TYPES
 
 
 def prepare(nlp: Language, document: Document) -> Doc:

@@ -12,7 +12,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
 from .resolve import Resolved
@@ -89,8 +89,7 @@ def build_graph(resolved: Resolved) -> Graph:
             g.add((st, KG.event, ev))
             if f.get(money_key) is not None:
                 value = Literal(Decimal(str(f[money_key])).quantize(Decimal(1)), datatype=XSD.decimal)
-                g.add((ev, money_p, value))
-                g.add((st, money_p, value))
+                g.add((ev, money_p, value))  # on the event only: the ontology's domain is the event class
             if f.get("date"):
                 g.add((ev, KG.date, Literal(f["date"], datatype=XSD.gYear)))
             if f.get("stake"):

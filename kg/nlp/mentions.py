@@ -1,0 +1,368 @@
+"""`techkg_mentions`: types every entity span and groups the mentions of one entity in a document.
+
+Typing comes from the KB, Wikipedia links, spaCy's label, name cues and descriptions ("the startup
+X", "a model called X"); grouping from KB ids, acronyms and renames, surnames, short company names
+and possessives. The result is `doc._.kg_clusters` (key -> Cluster) and `doc._.kg_token_keys`.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span, Token
+
+from .kb import KnowledgeBase, load_kb, normalize_name, wikipedia_title
+from .lexicon import GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, load_patterns, type_family
+
+
+@dataclass
+class Cluster:
+    """One entity inside one document."""
+    key: str
+    type: str
+    kb: str | None = None
+    wikidata: str | None = None
+    names: Counter = field(default_factory=Counter)
+    first: int = 0
+    preferred: str | None = None  # the KB's canonical name
+
+    @property
+    def label(self) -> str:
+        if self.preferred:
+            return self.preferred
+        if self.type == "Person":
+            return max(self.names, key=lambda n: (len(n.split()), self.names[n], n))
+        return max(self.names, key=lambda n: (self.names[n], len(n), n))
+
+
+
+@Language.factory("techkg_mentions", default_config={"kb_path": None})
+def make_mentions(nlp: Language, name: str, kb_path: str | None):
+    return MentionResolver(nlp, load_kb(kb_path))
+
+
+class MentionResolver:
+    def __init__(self, nlp: Language, kb: KnowledgeBase):
+        self.kb = kb
+        self.alias_matcher = Matcher(nlp.vocab)
+        for p in load_patterns("aliases")["patterns"]:
+            self.alias_matcher.add(p["id"], [p["pattern"]], greedy="LONGEST")
+        self.naming_matcher = Matcher(nlp.vocab)
+        self.naming_matcher.add("called", [[{"LOWER": {"IN": LEX["naming_verbs"]}},
+                                            {"LOWER": "as", "OP": "?"},
+                                            {"IS_TITLE": True, "POS": {"IN": ["PROPN", "NOUN", "ADJ", "VERB"]}, "OP": "+"},
+                                            {"LIKE_NUM": True, "OP": "?"}]], greedy="LONGEST")
+        self.label_types = LEX["spacy_label_types"]
+        self.org_cues = LEX["org_name_cues"]
+        self.product_desc = {w: t for t, ws in LEX["product_descriptor_nouns"].items() for w in ws}
+        self.org_desc = {w: t for t, ws in LEX["org_descriptor_nouns"].items() for w in ws}
+        self.generic = {w.casefold() for w in LEX["generic_names"]}
+        self.org_suffixes = set(LEX["org_name_suffixes"])
+
+    # -- typing
+    def type_of(self, span: Span) -> tuple[str | None, str | None]:
+        """(type, kb id) of an entity span from the KB, its link, its label and its words."""
+        links = span.doc.user_data.get("links", ())
+        for start, end, href in links:
+            if start <= span.start_char and span.end_char <= end:
+                entry = self.kb.lookup_wikipedia(href)
+                if entry:
+                    return entry.type, entry.id
+        entry = self.kb.lookup(clean_name(span.text))
+        if entry:
+            return entry.type, entry.id
+        if span.label_ in GRAPH_TYPES:
+            return span.label_, span.ent_id_ or None
+        base = self.label_types.get(span.label_)
+        name = clean_name(span.text)
+        if not name or not re.search(r"[A-Za-z]", name):
+            return None, None
+        words = name.split()
+        if base in ("Organization", "Product") or (base == "Person" and len(words) > 1 and words[-1] in self.org_cues["Company"]):
+            for t in ("University", "ResearchLab", "Investor"):
+                if any(cue in words or (" " in cue and cue in name) for cue in self.org_cues[t]):
+                    return t, None
+            if base == "Organization" or words[-1] in self.org_cues["Company"]:
+                return "Company", None
+        if base == "Product" and self._looks_like_model(span):
+            return "AIModel", None
+        return base, None
+
+    def _looks_like_model(self, span: Span) -> bool:
+        nxt = span.doc[span.end] if span.end < len(span.doc) else None
+        return bool(nxt is not None and nxt.lower_ in ("model", "models", "llm"))
+
+    def descriptor_type(self, span: Span) -> str | None:
+        """Type implied by an apposed or compound common noun: 'the startup X', 'a model called X'."""
+        root = span.root
+        for tok in (root.head, *root.head.children) if root.dep_ in ("appos", "compound", "oprd", "attr", "dobj") else ():
+            if tok.i in range(span.start, span.end) or tok.pos_ != "NOUN":
+                continue
+            word = tok.lower_
+            if word in self.product_desc:
+                return self.product_desc[word]
+            if word in self.org_desc:
+                return self.org_desc[word]
+        return None
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._split_entities(doc)
+        self._add_named_entities(doc)
+        self._add_short_org_names(doc)
+        self._add_described_entities(doc)
+        self._add_known_surnames(doc)
+        mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
+        lowercase_words = {t.text for t in doc if t.is_lower}
+        typed: list[Span] = []
+        for ent in mentions:
+            if len(ent) == 1 and ent[0].is_title and ent[0].text.lower() in lowercase_words \
+                    and not self.kb.lookup(ent.text):
+                continue  # "Content is ..." at a sentence start: the document also writes "content"
+            t, kb_id = self.type_of(ent)
+            name = clean_name(ent.text)
+            if t is None or not name:
+                continue
+            if not kb_id and (all(part.casefold() in self.generic for part in re.split(r"[/\s]+", name) if part)
+                              or (len(ent) == 1 and ent[0].pos_ != "PROPN" and ent.label_ not in GRAPH_TYPES
+                                  and not (name.endswith("s") and self.kb.lookup(name[:-1])))):
+                continue
+            if t in ("Organization", "Product", "Company") and not kb_id:
+                t = self.descriptor_type(ent) or t
+            ent._.kg_type = t
+            ent._.kg_key = f"kb:{kb_id}" if kb_id else None
+            typed.append(ent)
+        clusters = self._cluster(doc, typed)
+        doc._.kg_mentions = typed
+        doc._.kg_clusters = clusters
+        doc._.kg_token_keys = {tok.i: ent._.kg_key for ent in typed for tok in ent}
+        return doc
+
+    def _split_entities(self, doc: Doc) -> None:
+        """NER spans never cross a line break or a possessive: "Fu\n\nZuckerberg", "Meta's Bosworth"."""
+        ents, changed = [], False
+        for ent in doc.ents:
+            parts, start = [], ent.start
+            for tok in ent:
+                if "\n" in tok.text or (tok.lower_ in ("'s", "’s") and tok.i > ent.start):
+                    if tok.i > start:
+                        parts.append((start, tok.i))
+                    start = tok.i + 1
+                    changed = True
+            if start < ent.end:
+                parts.append((start, ent.end))
+            for a, b in parts:
+                if any(ch.isalnum() for ch in doc[a:b].text):
+                    ents.append(Span(doc, a, b, label=ent.label_, kb_id=ent.kb_id_, span_id=ent.id_))
+        if changed:
+            doc.set_ents(ents)
+
+    def _add_named_entities(self, doc: Doc) -> None:
+        """'a model called X', 'a chatbot code-named X': X is an entity typed by the noun it names."""
+        new, retype = [], []
+        for _, start, end in self.naming_matcher(doc):
+            span = doc[start + 1:end]
+            while len(span) and span[0].lower_ == "as":
+                span = span[1:]
+            head_noun = self._naming_head(doc[start])
+            t = self.product_desc.get(head_noun) or self.org_desc.get(head_noun)
+            if not len(span) or t is None:
+                continue
+            if any(tok.ent_type_ for tok in span):
+                retype.append((span, t))
+            else:
+                new.append(Span(doc, span.start, span.end, label=t))
+        if new:
+            doc.set_ents(new, default="unmodified")
+        if retype:
+            ents = list(doc.ents)
+            for span, t in retype:
+                for i, e in enumerate(ents):
+                    if e.start == span.start and e.label_ not in GRAPH_TYPES and not self.kb.lookup(clean_name(e.text)):
+                        ents[i] = Span(doc, e.start, e.end, label=t)
+            doc.set_ents(ents)
+
+    def _described_type(self, noun: Token) -> str | None:
+        """'a video game', 'a line of devices', 'a subsidiary of X': the type a description gives."""
+        if noun.lower_ in ("line", "series", "family", "range", "brand") :
+            for c in noun.children:
+                if c.dep_ == "prep" and c.lower_ == "of":
+                    for g in c.children:
+                        if g.dep_ == "pobj" and g.lower_ in self.product_desc:
+                            return self.product_desc[g.lower_]
+            return "Product"
+        return self.product_desc.get(noun.lower_) or self.org_desc.get(noun.lower_)
+
+    def _add_described_entities(self, doc: Doc) -> None:
+        """'Nexus Q is a digital media player', 'Xamarin, a subsidiary of Microsoft': the described
+        proper name is an entity of the type its description says, whatever NER made of it."""
+        changes = []
+        for tok in doc:
+            if tok.pos_ != "PROPN" or tok.dep_ in ("compound", "flat"):
+                continue
+            desc = None
+            if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ == "be":
+                desc = next((c for c in tok.head.children if c.dep_ == "attr" and c.pos_ == "NOUN"), None)
+            if desc is None:
+                desc = next((c for c in tok.children if c.dep_ == "appos" and c.pos_ == "NOUN"), None)
+            t = self._described_type(desc) if desc is not None else None
+            if t is None:
+                continue
+            start = tok.i
+            while start > 0 and doc[start - 1].dep_ in ("compound", "flat", "nummod") and doc[start - 1].head.i <= tok.i \
+                    and doc[start - 1].pos_ in ("PROPN", "NUM"):
+                start -= 1
+            end = tok.i + 1
+            while end < len(doc) and doc[end].pos_ in ("PROPN", "NUM") and doc[end].head.i == tok.i and doc[end].dep_ in ("compound", "flat", "nummod", "appos") and doc[end].whitespace_:
+                break
+            span = doc[start:end]
+            if any(self.kb.lookup(clean_name(e.text)) for e in doc.ents if e.start < end and e.end > start):
+                continue
+            changes.append(Span(doc, start, end, label=t))
+            doc.user_data.setdefault("described", {})[normalize_name(clean_name(span.text))] = t
+        if changes:
+            keep = [e for e in doc.ents if not any(e.start < c.end and e.end > c.start for c in changes)]
+            doc.set_ents(sorted(keep + changes, key=lambda e: e.start))
+
+    def _add_known_surnames(self, doc: Doc) -> None:
+        """A surname NER missed ('Sutskever, who runs ...') is a person once the full name was seen."""
+        surnames = {e[-1].text for e in doc.ents if e.label_ in ("PERSON", "Person") and len(e) > 1}
+        new = [Span(doc, t.i, t.i + 1, label="PERSON") for t in doc
+               if t.text in surnames and not t.ent_type_ and t.pos_ == "PROPN"
+               and not (t.i > 0 and doc[t.i - 1].pos_ == "PROPN") and not (t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "PROPN")]
+        if new:
+            doc.set_ents(new, default="unmodified")
+
+    def _add_short_org_names(self, doc: Doc) -> None:
+        """'Scale' after 'Scale AI': the first word of a multi-word company name names it too."""
+        short = {}
+        for e in doc.ents:
+            words = e.text.split()
+            if len(words) > 1 and e.label_ in ("ORG", "Company", "FAC") and all(w in self.org_suffixes for w in words[1:]) \
+                    and not self.kb.lookup(words[0]):
+                short[words[0]] = e.label_ if e.label_ != "FAC" else "ORG"
+        if not short:
+            return
+        new = [Span(doc, t.i, t.i + 1, label=short[t.text]) for t in doc
+               if t.text in short and not t.ent_type_ and t.pos_ == "PROPN" and not (t.i + 1 < len(doc) and doc[t.i + 1].text in self.org_suffixes)]
+        if new:
+            doc.set_ents(new, default="unmodified")
+
+    @staticmethod
+    def _naming_head(verb: Token) -> str:
+        """The noun a naming participle describes: 'a model called X' -> 'model'; 'one called X' -> noun of 'one'."""
+        head = verb.head if verb.dep_ in ("acl", "amod", "relcl") else verb
+        if head.lower_ == "one" and head.head.pos_ == "NOUN":
+            head = head.head
+        if head.lower_ == "one":
+            for anc in head.ancestors:
+                if anc.pos_ == "NOUN":
+                    return anc.lower_
+        if head.pos_ == "VERB":
+            for child in head.children:
+                if child.dep_ in ("dobj", "nsubjpass", "compound") and child.pos_ == "NOUN":
+                    return child.lower_
+            return ""
+        return head.lower_
+
+    def _cluster(self, doc: Doc, mentions: list[Span]) -> dict[str, Cluster]:
+        parent: dict[int, int] = {i: i for i in range(len(mentions))}
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        def union(a: int, b: int) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+
+        by_token = {tok.i: idx for idx, m in enumerate(mentions) for tok in m}
+        # 1. same KB id or same normalised name
+        first_by_key: dict[str, int] = {}
+        for idx, m in enumerate(mentions):
+            key = m._.kg_key or "name:" + normalize_name(clean_name(m.text))
+            if key in first_by_key:
+                union(first_by_key[key], idx)
+            else:
+                first_by_key[key] = idx
+        # 2. alias patterns: acronyms, renames, "also known as"
+        for _, start, end in self.alias_matcher(doc):
+            inside = [by_token[i] for i in range(start, end) if i in by_token]
+            a, b = (inside[0], inside[-1]) if inside else (None, None)
+            if a is not None and b is not None and a != b and type_family(mentions[a]._.kg_type) == type_family(mentions[b]._.kg_type) != "Person":
+                union(a, b)
+        # 3. people named by surname or first name after (or before) their full name
+        full_people = [(idx, clean_name(m.text).split()) for idx, m in enumerate(mentions)
+                       if m._.kg_type == "Person" and len(clean_name(m.text).split()) > 1]
+        for idx, m in enumerate(mentions):
+            words = clean_name(m.text).split()
+            if len(words) != 1:
+                continue
+            hits = {find(j) for j, full in full_people if words[0] in (full[0], full[-1])}
+            if len(hits) == 1:
+                root = hits.pop()
+                union(root, idx)
+                m._.kg_type = "Person"
+        # 3b. a company's first word alone ("Scale" for "Scale AI")
+        multi_orgs = {}
+        for idx, m in enumerate(mentions):
+            words = clean_name(m.text).split()
+            if len(words) > 1 and type_family(m._.kg_type) == "Org" and all(w in self.org_suffixes for w in words[1:]):
+                multi_orgs.setdefault(words[0], set()).add(find(idx))
+        for idx, m in enumerate(mentions):
+            words = clean_name(m.text).split()
+            if len(words) == 1 and len(multi_orgs.get(words[0], ())) == 1 and m._.kg_type != "Person" \
+                    and not m._.kg_key and not self.kb.lookup(words[0]):
+                union(next(iter(multi_orgs[words[0]])), idx)
+        # 4. possessives written without apostrophe: "Metas" is Meta
+        names = {normalize_name(clean_name(m.text)): idx for idx, m in enumerate(mentions)}
+        for idx, m in enumerate(mentions):
+            n = normalize_name(clean_name(m.text))
+            if n.endswith("s") and n[:-1] in names and n not in self.kb.by_name:
+                union(names[n[:-1]], idx)
+            elif n.endswith("s") and self.kb.lookup(n[:-1]) and not self.kb.lookup(n):
+                entry = self.kb.lookup(n[:-1])
+                m._.kg_type, m._.kg_key = entry.type, f"kb:{entry.id}"
+        # build clusters; a cluster takes its KB identity and the majority type of its members
+        groups: dict[int, list[int]] = defaultdict(list)
+        for idx in range(len(mentions)):
+            groups[find(idx)].append(idx)
+        clusters: dict[str, Cluster] = {}
+        for root, members in sorted(groups.items()):
+            spans = [mentions[i] for i in members]
+            kb_ids = [s._.kg_key for s in spans if s._.kg_key]
+            if kb_ids:
+                kb_id = Counter(kb_ids).most_common(1)[0][0][3:]
+                entry = self.kb.entries[kb_id]
+                key, ctype, wikidata = f"kb:{kb_id}", entry.type, entry.wikidata
+            else:
+                kb_id, wikidata = None, None
+                types = Counter(s._.kg_type for s in spans)
+                ctype = types.most_common(1)[0][0]
+                described = doc.user_data.get("described", {})
+                ctype = next((described[normalize_name(clean_name(s.text))] for s in spans
+                              if normalize_name(clean_name(s.text)) in described), ctype)
+                if ctype == "Organization" or ("Company" in types and ctype in ORG_TYPES):
+                    ctype = max((t for t in types if t in ORG_TYPES), key=lambda t: (t != "Organization", t != "Company", types[t]))
+                longest = max((clean_name(s.text) for s in spans), key=lambda n: (len(n.split()), len(n)))
+                key = f"{type_family(ctype)}:{normalize_name(longest)}"
+            cluster = clusters.get(key) or Cluster(key=key, type=ctype, kb=kb_id, wikidata=wikidata, first=spans[0].start_char)
+            if kb_id:
+                cluster.preferred = self.kb.entries[kb_id].label
+            for s in spans:
+                s._.kg_key = key
+                s._.kg_type = ctype
+                cluster.names[clean_name(s.text)] += 1
+            for start, end, href in doc.user_data.get("links", ()):
+                title = wikipedia_title(href)
+                if title and any(s.start_char >= start and s.end_char <= end for s in spans):
+                    cluster.names[title] += 0
+            clusters[key] = cluster
+        return clusters
+
+
