@@ -11,12 +11,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from spacy.language import Language
-from spacy.matcher import DependencyMatcher
 from spacy.tokens import Doc, Span, Token
 
 from .kb import load_kb, normalize_name
 from .lexicon import LEX, ORG_TYPES, clean_name, expand_sets, load_patterns, type_family
 from .mentions import Cluster
+from .treematch import TreeMatcher
 
 
 @Language.factory("techkg_relations")
@@ -52,12 +52,12 @@ class Fact:
 
 class RelationExtractor:
     def __init__(self, nlp: Language):
-        self.matcher = DependencyMatcher(nlp.vocab)
+        self.matcher = TreeMatcher(nlp.vocab)
         self.specs = {}
         data = load_patterns("relations")
         for spec in data["patterns"]:
             spec = {**spec, "pattern": expand_sets(spec["pattern"], data["sets"])}
-            self.matcher.add(spec["id"], [spec["pattern"]])
+            self.matcher.add(spec["id"], spec["pattern"])
             self.specs[spec["id"]] = spec
         self.titles = sorted(((w, p) for p, ws in LEX["titles"].items() for w in ws), key=lambda x: -len(x[0]))
         self.title_words = {w.split()[-1] for w, _ in self.titles}
@@ -206,11 +206,8 @@ class RelationExtractor:
     def __call__(self, doc: Doc) -> Doc:
         ctx = DocContext(doc, self)
         facts: list[Fact] = []
-        for match_id, token_ids in self.matcher(doc):
-            spec = self.specs[doc.vocab.strings[match_id]]
-            names = [p["RIGHT_ID"] for p in spec["pattern"]]
-            toks = {n: doc[i] for n, i in zip(names, token_ids)}
-            facts.extend(self._facts_from_match(doc, spec, toks, ctx))
+        for key, toks in self.matcher(doc):
+            facts.extend(self._facts_from_match(doc, self.specs[key], toks, ctx))
         facts.extend(self._title_facts(doc, ctx))
         facts.extend(self._name_facts(doc, ctx))
         facts = ctx.apply_corporate_acts(facts)
