@@ -106,8 +106,8 @@ def query(query, graph_path, fmt):
     from .query import load_graph, py, run_sparql
 
     text = query
-    if query.endswith(".rq") or Path(query).is_file():
-        if not Path(query).is_file():
+    if query.endswith(".rq") or _is_file(query):
+        if not _is_file(query):
             raise KGError(f"query file not found: {query}")
         text = Path(query).read_text(encoding="utf-8")
     g = load_graph(graph_path)
@@ -121,6 +121,14 @@ def query(query, graph_path, fmt):
     cols = [str(v) for v in result.vars]
     rows = [{c: py(row[i]) for i, c in enumerate(cols)} for row in result]
     _emit(rows, {"table": "table", "csv": "csv", "json": "jsonl"}[fmt], cols)
+
+
+def _is_file(name: str) -> bool:
+    """Path.is_file that says False for strings no file can have (query text longer than NAME_MAX)."""
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 # ------------------------------------------------------------------------------------------ facts / entities
@@ -166,9 +174,12 @@ def show(name, graph_path, depth, output):
     sub = G.subgraph(ego.nodes).copy()
     label = G.nodes[node]["label"]
     click.echo(f"{label} ({G.nodes[node]['type']}): {sub.number_of_nodes() - 1} neighbours within {depth}")
+    lines = {}  # one line per (subject, predicate, object), however many statements back it
     for u, v, d in sorted(sub.edges(data=True), key=lambda e: (e[0] != node, e[0], e[2]["predicate"], e[1])):
         if node in (u, v) or depth > 1:
-            click.echo(f"  {sub.nodes[u]['label']} -{d['predicate']}-> {sub.nodes[v]['label']}")
+            lines.setdefault(f"  {sub.nodes[u]['label']} -{d['predicate']}-> {sub.nodes[v]['label']}")
+    for line in lines:
+        click.echo(line)
     path = Path(output) if output else Path(graph_path).parent / f"show_{_slug(node)}.html"
     render_html(sub, path, title=f"techkg: {label}", highlight_nodes=[node])
     click.echo(f"wrote {path}")

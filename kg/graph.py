@@ -11,11 +11,13 @@ import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
-from .resolve import Resolved
+if TYPE_CHECKING:  # importing kg.resolve pulls in spaCy (~1 s): not needed to read or write graphs
+    from .resolve import Resolved
 
 KG = Namespace("https://w3id.org/techkg/ontology#")
 ENT = Namespace("https://w3id.org/techkg/entity/")

@@ -14,7 +14,6 @@ from rdflib.namespace import OWL, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
 from .graph import DOC, ENT, KG
-from .nlp.kb import normalize_name
 
 
 class KGError(Exception):
@@ -36,9 +35,18 @@ def load_graph(path: str | Path) -> Graph:
     try:
         g.parse(path, format="turtle" if path.suffix in (".ttl", "") else None)
     except Exception as exc:  # rdflib raises many parser-specific types
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise KGError(f"not a readable RDF graph: {path}: {first[:200]}") from exc
+        raise KGError(f"not a readable RDF graph: {path}: {_parse_error(exc)[:200]}") from exc
     return g
+
+
+def _parse_error(exc: Exception) -> str:
+    """One line from a parser error; rdflib's Turtle errors put the reason on their second line."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if len(lines) > 1 and lines[0].startswith("at line ") and lines[1].startswith("Bad syntax"):
+        return f"{lines[0].replace(' of <>', '').rstrip(':')}: {lines[1].removesuffix(' at ^ in:')}"
+    return lines[0]
 
 
 def run_sparql(g: Graph, text: str, bindings: dict | None = None):
@@ -125,6 +133,8 @@ def entity_rows(g: Graph) -> list[dict]:
 
 def find_entity(g: Graph, name: str) -> URIRef:
     """The entity whose label or alias matches a name (case-insensitive); labels win over aliases."""
+    from .nlp.kb import normalize_name  # here, not at the top: kg.nlp imports spaCy (~1 s)
+
     key = normalize_name(name)
     if not key:
         raise KGError(f"unknown entity: {name!r}")
