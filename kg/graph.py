@@ -12,8 +12,9 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
 if TYPE_CHECKING:  # importing kg.resolve pulls in spaCy (~1 s): not needed to read or write graphs
@@ -37,6 +38,19 @@ def new_graph() -> Graph:
     return g
 
 
+def doc_iri(doc_id: str) -> URIRef:
+    """The IRI of a document: its id (the file stem) percent-encoded, so any file name, with
+    spaces, quotes, '#' or non-ASCII letters, gives a valid IRI; plain stems are unchanged."""
+    return DOC[quote(doc_id.encode("utf-8", "surrogatepass"), safe="")]
+
+
+def _decimal(value: Decimal) -> Literal:
+    """An xsd:decimal in canonical form ("1000000.0", not "1000000"): Turtle writes decimals that
+    way, so the graph in memory and the graph read back from graph.ttl hold equal terms."""
+    text = format(value, "f")
+    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+
+
 def _digest(*parts) -> str:
     return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
 
@@ -44,7 +58,7 @@ def _digest(*parts) -> str:
 def build_graph(resolved: Resolved) -> Graph:
     g = new_graph()
     for d in resolved.documents:
-        node = DOC[d["doc"]]
+        node = doc_iri(d["doc"])
         g.add((node, RDF.type, KG.Document))
         g.add((node, DCTERMS.title, Literal(d["title"])))
         g.add((node, DCTERMS.source, Literal(Path(d["path"]).name)))
@@ -61,7 +75,7 @@ def build_graph(resolved: Resolved) -> Graph:
             g.add((node, OWL.sameAs, WD[e.wikidata]))
         g.add((node, KG.mentions, Literal(e.mentions)))
         for d in e.docs:
-            g.add((node, KG.mentionedIn, DOC[d]))
+            g.add((node, KG.mentionedIn, doc_iri(d)))
     for f in resolved.facts:
         s, p, o = ENT[f["subject"]], KG[f["predicate"]], ENT[f["object"]]
         g.add((s, p, o))
@@ -70,11 +84,11 @@ def build_graph(resolved: Resolved) -> Graph:
         g.add((st, RDF.subject, s))
         g.add((st, RDF.predicate, p))
         g.add((st, RDF.object, o))
-        g.add((st, PROV.wasDerivedFrom, DOC[f["doc"]]))
+        g.add((st, PROV.wasDerivedFrom, doc_iri(f["doc"])))
         g.add((st, KG.sentence, Literal(f["sentence"])))
         g.add((st, KG.start, Literal(f["start"])))
         g.add((st, KG.end, Literal(f["end"])))
-        g.add((st, KG.confidence, Literal(Decimal(str(f["confidence"])), datatype=XSD.decimal)))
+        g.add((st, KG.confidence, _decimal(Decimal(str(f["confidence"])))))
         if f.get("role"):
             g.add((st, KG.role, Literal(f["role"])))
         if f.get("former"):
@@ -87,10 +101,10 @@ def build_graph(resolved: Resolved) -> Graph:
             g.add((ev, RDF.type, cls))
             g.add((ev, agent_p, s))
             g.add((ev, KG.target, o))
-            g.add((ev, PROV.wasDerivedFrom, DOC[f["doc"]]))
+            g.add((ev, PROV.wasDerivedFrom, doc_iri(f["doc"])))
             g.add((st, KG.event, ev))
             if f.get(money_key) is not None:
-                value = Literal(Decimal(str(f[money_key])).quantize(Decimal(1)), datatype=XSD.decimal)
+                value = _decimal(Decimal(str(f[money_key])).quantize(Decimal(1)))
                 g.add((ev, money_p, value))  # on the event only: the ontology's domain is the event class
             if f.get("date"):
                 g.add((ev, KG.date, Literal(f["date"], datatype=XSD.gYear)))
@@ -106,18 +120,59 @@ def serialize(g: Graph) -> bytes:
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
     """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return write_files_atomic([(path, data)])[0]
+
+
+def write_files_atomic(files) -> list[Path]:
+    """Write several files (``[(path, bytes), ...]``) so that a failure leaves the old versions.
+
+    Every file is first written in full to a temporary file next to its target and synced; only
+    when all of them are on disk are they renamed over the targets, back to back, in the given
+    order. A write error (disk full, permissions) therefore changes nothing. If a rename fails,
+    the targets already replaced are put back from hard-link backups, so an error never leaves
+    a new first file beside an old second one. A process killed outright leaves each target
+    whole, old or new; only a kill in the microseconds between two renames can pair a new first
+    file with an old second one, which the next build repairs. Temporary files are removed.
+    """
+    staged: list[tuple[str, Path]] = []
+    replaced: list[tuple[Path, str | None, bool]] = []  # target, backup, existed before
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        for path, data in files:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+        for tmp, path in staged:
+            existed, backup = path.exists(), None
+            if existed and len(staged) > 1:
+                backup = tmp + ".old"
+                try:
+                    os.link(path, backup)
+                except OSError:  # no hard links here: the old file cannot be restored
+                    backup = None
+            replaced.append((path, backup, existed))
+            os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for path, backup, existed in reversed(replaced[:-1] if replaced else []):
+            try:
+                if backup:
+                    os.replace(backup, path)
+                elif not existed:
+                    os.unlink(path)
+            except OSError:
+                pass
         raise
-    return path
+    finally:
+        for tmp, _ in staged:
+            for leftover in (tmp, tmp + ".old"):
+                if os.path.lexists(leftover):
+                    try:
+                        os.unlink(leftover)
+                    except OSError:
+                        pass
+    return [path for _, path in staged]

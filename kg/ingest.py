@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from bisect import bisect_right
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -25,6 +26,7 @@ __all__ = [
     "Document",
     "IngestError",
     "Link",
+    "MAX_DOCUMENT_CHARS",
     "MAX_FILE_BYTES",
     "SUPPORTED_SUFFIXES",
     "collect_files",
@@ -35,6 +37,13 @@ __all__ = [
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Longest document text (characters) a build accepts by default; spaCy's own ``max_length``.
+#: Extraction runs at roughly 15-20k characters a second on one core, so this is about a minute
+#: per document; a 20 MB text would take about twenty (``kg build --max-chars`` raises it).
+MAX_DOCUMENT_CHARS = 1_000_000
+# Markup is mostly tags and scripts: an HTML file may be this many times the text limit before
+# it is rejected unread; the limit itself then applies to the extracted text.
+_MARKUP_FACTOR = 10
 KINDS = ("auto", "text", "markdown", "html")
 TITLE_MAX = 200
 
@@ -136,10 +145,18 @@ def _walk(folder: Path) -> Iterable[Path]:
                 yield Path(root, name)
 
 
-def read_document(path: str | Path) -> Document:
+def read_document(path: str | Path, max_chars: int | None = MAX_DOCUMENT_CHARS) -> Document:
     """Read one file; every failure becomes an :class:`IngestError`."""
     try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        mode = None  # open() below reports the problem
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        # a named pipe would block the build forever, a device never ends
+        raise IngestError("cannot read: not a regular file")
+    try:
         with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise IngestError(f"no such file or directory: {path}") from None
@@ -150,11 +167,22 @@ def read_document(path: str | Path) -> Document:
     except OSError as exc:
         raise IngestError(f"cannot read: {(exc.strerror or str(exc)).lower()}") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise IngestError("file too large")
-    return text_to_document(Path(path).stem, raw, "auto", str(path))
+        raise IngestError(f"file too large: {max(size, len(raw)):,} bytes (limit {MAX_FILE_BYTES:,})")
+    return text_to_document(_printable(Path(path).stem), raw, "auto", _printable(str(path)), max_chars=max_chars)
 
 
-def load_documents(paths: Iterable[str | Path]) -> tuple[list[Document], list[tuple[str, str]]]:
+def _printable(name: str) -> str:
+    """A file name as valid text: bytes that are not UTF-8 (kept by Python as lone surrogates)
+    become U+FFFD, so ids and paths can be written to Turtle, JSON and HTML."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate no file system produced
+        return name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def load_documents(
+    paths: Iterable[str | Path], max_chars: int | None = MAX_DOCUMENT_CHARS
+) -> tuple[list[Document], list[tuple[str, str]]]:
     """Load everything readable and report the rest, so one bad file never
     stops a corpus build.  Documents are sorted by id; a second file with an
     id already taken is reported, because ids key provenance downstream."""
@@ -166,9 +194,10 @@ def load_documents(paths: Iterable[str | Path]) -> tuple[list[Document], list[tu
         except IngestError as exc:
             errors.append((str(given), str(exc)))
     by_id: dict[str, Document] = {}
-    for file in dict.fromkeys(files):
+    # by path, not argument order: which of two same-named files wins must not depend on the order
+    for file in sorted(dict.fromkeys(files), key=str):
         try:
-            doc = read_document(file)
+            doc = read_document(file, max_chars)
         except IngestError as exc:
             errors.append((str(file), str(exc)))
             continue
@@ -183,9 +212,13 @@ def load_documents(paths: Iterable[str | Path]) -> tuple[list[Document], list[tu
 # Text
 
 
-def text_to_document(doc_id: str, raw: bytes | str, kind: str = "auto", path: str = "") -> Document:
+def text_to_document(
+    doc_id: str, raw: bytes | str, kind: str = "auto", path: str = "", max_chars: int | None = MAX_DOCUMENT_CHARS
+) -> Document:
     """Turn raw content into a Document; ``kind="auto"`` decides from the
-    path suffix, then from the content itself."""
+    path suffix, then from the content itself.  A text longer than
+    ``max_chars`` characters (None or 0: no limit) is refused before the
+    costly repair and markup passes, so a huge file is skipped in a moment."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     if isinstance(raw, str):
@@ -195,6 +228,10 @@ def text_to_document(doc_id: str, raw: bytes | str, kind: str = "auto", path: st
     else:
         digest = hashlib.sha256(raw).hexdigest()
         text = _decode(raw)
+    if max_chars:
+        markup = kind == "html" or (kind == "auto" and (_SUFFIX_KIND.get(Path(path).suffix.lower()) == "html"
+                                                       or _HTML_HINT.match(text[:_SNIFF_BYTES])))
+        _check_size(len(text), max_chars * (_MARKUP_FACTOR if markup else 1), max_chars)
     text = _clean(text)
     if not text.strip():
         raise IngestError("empty document")
@@ -209,8 +246,15 @@ def text_to_document(doc_id: str, raw: bytes | str, kind: str = "auto", path: st
         text, spans = _normalise(text, [])
     if not text:
         raise IngestError("empty document")
+    if max_chars:
+        _check_size(len(text), max_chars, max_chars)
     links = tuple(Link(s, e, text[s:e], href) for s, e, href in spans)
     return Document(doc_id, path, (title or _first_line(text))[:TITLE_MAX], text, links, digest)
+
+
+def _check_size(chars: int, allowed: int, limit: int) -> None:
+    if chars > allowed:
+        raise IngestError(f"document too large: {chars:,} characters (limit {limit:,}; raise it with --max-chars)")
 
 
 def _decode(raw: bytes) -> str:

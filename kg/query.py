@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import unquote
 
 import networkx as nx
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
@@ -77,8 +78,9 @@ def py(value):
 
 
 def local_name(iri) -> str:
+    """The last path segment or fragment, percent-decoded (document IRIs encode their file stem)."""
     s = str(iri)
-    return s.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return unquote(s.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
 
 
 def _entity_info(g: Graph, node) -> dict:
@@ -86,6 +88,12 @@ def _entity_info(g: Graph, node) -> dict:
     return {"label": str(g.value(node, RDFS.label) or local_name(node)),
             "type": types[0] if types else None,
             "aliases": sorted(str(a) for a in g.objects(node, SKOS.altLabel))}
+
+
+# The `kg facts` fields (DESIGN.md §1, a contract), in output order; the event/qualifier ones last.
+FACT_FIELDS = ("subject", "subject_type", "subject_aliases", "predicate", "object", "object_type",
+               "object_aliases", "doc", "sentence", "start", "end", "confidence",
+               "price_usd", "amount_usd", "date", "role", "former")
 
 
 def fact_rows(g: Graph, min_confidence: float = 0.0) -> list[dict]:
@@ -109,6 +117,9 @@ def fact_rows(g: Graph, min_confidence: float = 0.0) -> list[dict]:
         for key, prop in (("price_usd", KG.priceUSD), ("amount_usd", KG.amountUSD), ("date", KG.date),
                           ("role", KG.role), ("former", KG.former)):
             v = g.value(st, prop)
+            if v is None and key in ("price_usd", "amount_usd"):
+                ev = g.value(st, KG.event)  # money lives on the kg:Acquisition / kg:Investment node
+                v = g.value(ev, prop) if ev is not None else None
             if v is not None:
                 row[key] = py(v) if key != "date" else str(v)
         rows.append(row)

@@ -23,10 +23,16 @@ def family(t: str) -> str:
 
 
 def slugify(name: str) -> str:
-    """ASCII slug for IRIs: stable, readable, never empty."""
+    """ASCII slug for IRIs: stable, readable, never empty.
+
+    A name with no ASCII letter or digit ("百度", "Яндекс") gets ``entity_`` and a hash of the
+    name, so distinct names of that kind do not all compete for one slug."""
     s = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     s = re.sub(r"[^A-Za-z0-9]+", "_", s).strip("_").lower()
-    return s[:60] or "entity"
+    if s:
+        return s[:60].rstrip("_")
+    key = unicodedata.normalize("NFC", name).strip().casefold()
+    return "entity_" + hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 @dataclass
@@ -120,8 +126,11 @@ def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
         base = slugify(kb or label)
         identity = kb or f"{family(etype)}:{normalize_name(label)}"
         slug = base
-        if slug in used and used[slug] != identity:
-            slug = f"{base}_{hashlib.sha1(identity.encode()).hexdigest()[:6]}"
+        attempt = 0
+        while slug in used:  # every group is a different entity: a taken slug is never shared
+            attempt += 1
+            salt = identity if attempt == 1 else f"{identity}\x1f{attempt}"
+            slug = f"{base}_{hashlib.sha1(salt.encode('utf-8', 'surrogatepass')).hexdigest()[:6]}"
         used[slug] = identity
         ent = Entity(id=slug, label=label, type=etype, aliases=sorted(n for n in names if n != label),
                      wikidata=next((e["wikidata"] for e in es if e.get("wikidata")), None),
@@ -150,8 +159,10 @@ def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
 
 
 def _group_sort_key(members, local):
-    e = local[members[0]]
-    return (e["kb"] or "", members[0])
+    """Knowledge-base entities first, so they always get their plain slug (ent:meta), whatever
+    else a corpus names; then by first mention, which is the same in every build of the input."""
+    kb = next((local[n]["kb"] for n in members if local[n]["kb"]), None)
+    return (kb is None, kb or "", members[0])
 
 
 def _kb_label(kb_id: str) -> str | None:

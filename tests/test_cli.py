@@ -132,7 +132,7 @@ def test_fact_sentence_matches_document_offsets(corpus_facts):
         if row["doc"] not in texts:
             texts[row["doc"]] = read_document(CORPUS / f"{row['doc']}.txt").text
         span = texts[row["doc"]][row["start"]:row["end"]]
-        assert span.strip() == row["sentence"].strip(), row
+        assert span == row["sentence"], row
 
 
 def test_fact_leads(corpus_facts):

@@ -325,7 +325,7 @@ def test_file_too_large(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     path.write_text("x" * 11)
     with pytest.raises(IngestError) as exc:
         read_document(path)
-    assert reason(exc) == "file too large"
+    assert reason(exc).startswith("file too large")
     path.write_text("x" * 10)
     assert read_document(path).text == "x" * 10
 

@@ -166,9 +166,10 @@ class RelationExtractor:
         """Prices or amounts (a list, in text order), a year and a stake found among the given tokens."""
         out: dict = {}
         moneys, years = [], []
-        for ent in doc.ents:
-            if ent.start not in tokens:
-                continue
+        # doc.ents builds every span of the document on each access; looking entities up by start
+        # token keeps this linear in the clause rather than in the document (issue 6).
+        starts = self._ent_starts(doc)
+        for ent in (starts[i] for i in sorted(tokens) if i in starts):
             if ent.label_ == "MONEY":
                 left = doc[max(ent.start - 2, 0):ent.end].text
                 value = parse_usd(left if "$" in left else "$" + ent.text)
@@ -186,6 +187,13 @@ class RelationExtractor:
                 if doc[i].lemma_ == "stake":
                     out["stake"] = " ".join(c.text for c in doc[i].lefts if c.dep_ in ("amod", "compound", "nummod")) or "stake"
         return out
+
+    def _ent_starts(self, doc: Doc) -> dict[int, Span]:
+        """doc.ents by start token, computed once per Doc (ents do not change in this component)."""
+        cached = getattr(self, "_ent_cache", None)
+        if cached is None or cached[0] is not doc:
+            cached = self._ent_cache = (doc, {e.start: e for e in doc.ents})
+        return cached[1]
 
     def target_groups(self, doc: Doc, spec: dict, toks: dict[str, Token], trigger: Token,
                       ctx: "DocContext") -> list[tuple[list[str], set[int]]]:
@@ -212,6 +220,7 @@ class RelationExtractor:
         facts.extend(self._name_facts(doc, ctx))
         facts = ctx.apply_corporate_acts(facts)
         doc._.kg_facts = facts
+        self._ent_cache = None  # never keep (or pickle) a Doc beyond its own call
         return doc
 
     def _facts_from_match(self, doc: Doc, spec: dict, toks: dict[str, Token], ctx: "DocContext") -> list[Fact]:

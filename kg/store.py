@@ -1,0 +1,259 @@
+"""Graph stores for reading a built graph: rdflib's in-memory store or Oxigraph (pyoxigraph).
+
+Both answer the same SPARQL with the same rows (terms come back as rdflib terms either way); what
+differs is speed and memory. At about 1M triples rdflib's memory store loads in tens of seconds
+and over a gigabyte and answers joins in seconds; Oxigraph loads in a few seconds and a fraction of
+that memory and answers in milliseconds (benchmarks/sparql_store.py, README "Performance"). So
+``auto`` picks Oxigraph for graphs above AUTO_OXIGRAPH_TRIPLES (estimated from the file size) and
+rdflib below, where loading is instant either way and rdflib's Graph API is what the rest of techkg
+(views, validation, export) uses.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from .query import PREFIXES, KGError
+
+STORES = ("auto", "memory", "oxigraph")
+#: graphs estimated above this many triples open in Oxigraph under ``--store auto``
+AUTO_OXIGRAPH_TRIPLES = 200_000
+#: techkg's Turtle averages 55-65 bytes per triple (statement nodes with sentences); the estimate
+#: only has to be right within a factor of two around the threshold
+TURTLE_BYTES_PER_TRIPLE = 60
+_UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)\b", re.IGNORECASE)
+_NS = {k: str(v) for k, v in PREFIXES.items()}
+
+
+def estimate_triples(path: str | Path) -> int:
+    try:
+        return Path(path).stat().st_size // TURTLE_BYTES_PER_TRIPLE
+    except OSError:
+        return 0
+
+
+def choose_store(path: str | Path, store: str = "auto") -> str:
+    """"memory" or "oxigraph" for a graph file and a --store value."""
+    if store not in STORES:
+        raise KGError(f"unknown store {store!r} (one of: {', '.join(STORES)})")
+    if store != "auto":
+        return store
+    return "oxigraph" if estimate_triples(path) > AUTO_OXIGRAPH_TRIPLES else "memory"
+
+
+@dataclass
+class QueryResult:
+    """A SPARQL result shaped like rdflib's Result: ``type``, ``vars``, rows of rdflib terms (None
+    where unbound), ``askAnswer`` for ASK and ``graph`` for CONSTRUCT/DESCRIBE."""
+
+    type: str
+    vars: list[str] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+    askAnswer: bool | None = None  # noqa: N815 (rdflib's name)
+    graph: Graph | None = None
+    truncated: bool = False
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+
+def _read_only_error(text: str, exc: Exception) -> KGError:
+    """The message for a query Oxigraph would not parse, worded as kg.query.run_sparql words it."""
+    if _UPDATE.search(text):
+        return KGError("only SELECT, ASK, CONSTRUCT and DESCRIBE queries are allowed (the graph is read-only)")
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return KGError(f"malformed SPARQL query: {msg[:200]}")
+
+
+class Store:
+    """A loaded graph that answers SPARQL. ``kind`` is "memory" or "oxigraph"."""
+
+    kind = ""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def query(self, text: str, bindings: dict | None = None, limit: int | None = None,
+              deadline: float | None = None) -> QueryResult:
+        """Run a read-only query. ``limit`` caps the rows kept (``truncated`` says if more came);
+        ``deadline`` (time.monotonic()) stops collecting rows once passed (raises QueryTimeout)."""
+        raise NotImplementedError
+
+    def rdflib_graph(self) -> Graph:
+        """An rdflib Graph over the same triples (for code written against rdflib's API)."""
+        raise NotImplementedError
+
+
+class QueryTimeout(KGError):
+    """The query ran past its deadline."""
+
+
+def _collect(rows_iter, limit, deadline, convert) -> tuple[list[tuple], bool]:
+    import time
+
+    rows: list[tuple] = []
+    for row in rows_iter:
+        if limit is not None and len(rows) >= limit:
+            return rows, True
+        rows.append(convert(row))
+        if deadline is not None and len(rows) % 256 == 0 and time.monotonic() > deadline:
+            raise QueryTimeout("query timed out")
+    return rows, False
+
+
+class MemoryStore(Store):
+    kind = "memory"
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+
+    @classmethod
+    def load(cls, path: str | Path) -> "MemoryStore":
+        from .query import load_graph
+
+        return cls(load_graph(path))
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    def query(self, text, bindings=None, limit=None, deadline=None) -> QueryResult:
+        from .query import run_sparql
+
+        res = run_sparql(self.graph, text, bindings)
+        if res.type == "ASK":
+            return QueryResult("ASK", askAnswer=bool(res.askAnswer))
+        if res.type in ("CONSTRUCT", "DESCRIBE"):
+            return QueryResult(res.type, graph=res.graph)
+        try:
+            rows, truncated = _collect(res, limit, deadline, tuple)
+        except KGError:
+            raise
+        except Exception as exc:  # evaluation is lazy: errors surface while iterating
+            raise KGError(f"query failed: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from exc
+        return QueryResult("SELECT", vars=[str(v) for v in res.vars], rows=rows, truncated=truncated)
+
+    def rdflib_graph(self) -> Graph:
+        return self.graph
+
+
+class OxigraphStore(Store):
+    kind = "oxigraph"
+
+    def __init__(self, store):
+        self.store = store
+
+    @classmethod
+    def load(cls, path: str | Path) -> "OxigraphStore":
+        import pyoxigraph as ox
+
+        path = Path(path)
+        if not path.exists():
+            raise KGError(f"graph file not found: {path} (run `kg build` first, or pass -g)")
+        if path.is_dir():
+            raise KGError(f"graph path is a directory, not a file: {path}")
+        fmt = {".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG,
+               ".jsonld": ox.RdfFormat.JSON_LD, ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML,
+               }.get(path.suffix.lower(), ox.RdfFormat.TURTLE)
+        store = ox.Store()
+        try:
+            # the file's own IRI as base, as rdflib's parser does
+            store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
+        except (SyntaxError, ValueError, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise KGError(f"not a readable RDF graph: {path}: {first[:200]}") from exc
+        return cls(store)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def query(self, text, bindings=None, limit=None, deadline=None) -> QueryResult:
+        import pyoxigraph as ox
+
+        kwargs = {}
+        if bindings:
+            kwargs["substitutions"] = {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()}
+        try:
+            res = self.store.query(text, prefixes=_NS, use_default_graph_as_union=True, **kwargs)
+        except SyntaxError as exc:
+            raise _read_only_error(text, exc) from exc
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise KGError(f"query failed: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from exc
+        try:
+            if isinstance(res, ox.QueryBoolean):
+                return QueryResult("ASK", askAnswer=bool(res))
+            if isinstance(res, ox.QueryTriples):
+                from .graph import new_graph
+
+                g = new_graph()
+                for t in res:
+                    g.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+                kind = "DESCRIBE" if re.search(r"\bDESCRIBE\b", text, re.IGNORECASE) else "CONSTRUCT"
+                return QueryResult(kind, graph=g)
+            names = [v.value for v in res.variables]
+            n = len(names)
+            rows, truncated = _collect(res, limit, deadline,
+                                       lambda sol: tuple(from_ox(sol[i]) for i in range(n)))
+        except KGError:
+            raise
+        except (OSError, ValueError, RuntimeError, SyntaxError) as exc:
+            raise KGError(f"query failed: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from exc
+        return QueryResult("SELECT", vars=names, rows=rows, truncated=truncated)
+
+    def rdflib_graph(self) -> Graph:
+        """An rdflib Graph backed by this Oxigraph store (oxrdflib): rdflib's API, Oxigraph's indexes."""
+        from oxrdflib import OxigraphStore as _OxRdflib
+        from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+        return Graph(store=_OxRdflib(store=self.store), identifier=DATASET_DEFAULT_GRAPH_ID)
+
+
+def open_store(path: str | Path, store: str = "auto") -> Store:
+    """Load a graph file into the chosen store ("auto": Oxigraph for large graphs)."""
+    kind = choose_store(path, store)
+    return OxigraphStore.load(path) if kind == "oxigraph" else MemoryStore.load(path)
+
+
+# ------------------------------------------------------------------------------------------ terms
+_XSD_STRING = str(XSD.string)
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+def from_ox(term):
+    """A pyoxigraph term as the rdflib term rdflib's own parser would have made."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        return Literal(term.value) if dt == _XSD_STRING else Literal(term.value, datatype=URIRef(dt))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    return Literal(str(term))  # RDF-star triple terms: not produced by techkg
+
+
+def to_ox(term):
+    import pyoxigraph as ox
+
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    if isinstance(term, str):
+        return ox.Literal(term)
+    raise KGError(f"cannot bind {term!r}")
