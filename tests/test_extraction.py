@@ -149,3 +149,19 @@ def test_sentence_offsets_slice_the_text(nlp):
     rec = doc_record(nlp(prepare(nlp, document)), document)
     f = next(f for f in rec["facts"] if f["predicate"] == "acquired")
     assert document.text[f["start"]:f["end"]].strip() == f["sentence"]
+
+
+def test_serves_as_title(nlp):
+    _, facts = extract(nlp, "Dana Whitfield serves as the Executive Vice President of Halcyon Analytics Corporation.")
+    f = facts[("Dana Whitfield", "worksFor", "Halcyon Analytics Corporation")]
+    assert "Vice President" in f["role"]
+
+
+def test_joined_the_faculty_of(nlp):
+    _, facts = extract(nlp, "Rudolf Weber studied in Bonn, after which he joined the faculty of the University of Hamburg.")
+    assert ("Rudolf Weber", "worksFor", "University of Hamburg") in facts
+
+
+def test_sold_to(nlp):
+    _, facts = extract(nlp, "In 1990 the truck maker Pegaso Motors was sold to Iveco.")
+    assert ("Iveco", "acquired", "Pegaso Motors") in facts

@@ -120,6 +120,12 @@ class RelationExtractor:
                 for c in described.head.children:
                     if c.dep_ == "nsubj" and c.i in keys:
                         return keys[c.i]
+            if tok.lower_ in LEX["membership_nouns"]:  # "joined the faculty of the University of Hamburg"
+                for c in tok.children:
+                    if c.dep_ == "prep" and c.lower_ in ("of", "at"):
+                        for g in c.children:
+                            if g.dep_ == "pobj" and g.i in keys:
+                                return keys[g.i]
             if tok.lower_ in ("company", "firm") and (any(c.lower_ == "the" for c in tok.children)
                                                       or (tok.dep_ == "compound" and any(c.lower_ == "the" for c in tok.head.children))):
                 return ctx.topic_org
@@ -316,6 +322,9 @@ class RelationExtractor:
             for c in head.head.children:
                 if c.dep_ in ("attr", "oprd"):  # "X is a civil servant and former CEO of Y"
                     found.extend(t for t in [c, *self._conjuncts_all(c)] if self._is_title(t) and t not in found)
+                if c.dep_ == "prep" and c.lower_ == "as" and head.head.lemma_ in LEX["role_verbs"]:
+                    for t in c.children:  # "X serves as the Executive Vice President of Y"
+                        found.extend(x for x in [t, *self._conjuncts_all(t)] if self._is_title(x) and x not in found)
         out = []
         for t in found:
             window = t.doc[max(t.i - 3, t.sent.start):t.i]
