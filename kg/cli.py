@@ -139,7 +139,7 @@ def facts(graph_path, fmt, min_confidence, store):
     from .query import fact_rows
     from .store import open_store
 
-    rows = fact_rows(open_store(graph_path, store).rdflib_graph(), min_confidence=min_confidence)
+    rows = fact_rows(open_store(graph_path, store).reader(), min_confidence=min_confidence)
     _emit(rows, fmt, ["subject", "predicate", "object", "confidence", "doc", "sentence"])
 
 
@@ -310,6 +310,41 @@ def export(graph_path, fmt, output):
     fmt = format_for(output, fmt)
     path = export_graph(load_graph(graph_path), fmt, output)
     click.echo(f"wrote {path} ({fmt})")
+
+
+# ------------------------------------------------------------------------------------------ serve
+@cli.command()
+@graph_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (loopback by default; the endpoint has no authentication).")
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True, help="0 picks a free port.")
+@store_option
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
+              help="Seconds a query may run; a slower one is stopped and answered with 503.")
+@click.option("--max-rows", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Most result rows (or triples) returned; more are cut off (header X-KG-Truncated).")
+@click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True,
+              help="Query processes, each holding the graph.")
+def serve(graph_path, host, port, store, timeout, max_rows, workers):
+    """Serve the graph as a read-only SPARQL 1.1 endpoint at http://HOST:PORT/sparql (GET and POST)."""
+    from .serve import create_server, is_loopback
+
+    if not is_loopback(host):
+        click.echo(f"warning: listening on {host}, not loopback: anyone who can reach it can query the graph",
+                   err=True)
+    server, pool = create_server(graph_path, host, port, store=store, workers=workers, timeout=timeout,
+                                 max_rows=max_rows)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"serving {pool.triples} triples from {graph_path} ({pool.store_kind} store, {workers} workers, "
+               f"timeout {timeout:g} s, max {max_rows} rows) at http://{shown}:{server.effective_port}/sparql")
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        pool.close()
 
 
 # ------------------------------------------------------------------------------------------ output

@@ -146,7 +146,7 @@ def negotiate(accept: str | None, fmt: str | None, graph_result: bool) -> str | 
     for _, _, mime in sorted(ranges):
         if mime in table:
             return table[mime]
-        if mime in ("*/*", "application/*") or (mime == "text/*" and not graph_result and False):
+        if mime in ("*/*", "application/*"):
             return default
         if mime == "text/*":
             return TURTLE if graph_result else CSV

@@ -6,8 +6,9 @@ builds leave the previous graph.ttl/graph.html whole; text from documents never 
 the HTML views nor SPARQL text; IRIs are valid, stable and collision-free; output is byte-identical
 whatever the file order or the number of workers. Property-based tests are in test_properties.py.
 
-Runtime: about 60-70 s on the 2-core development machine (most of it in the few builds that need the
-spaCy model; in-process builds reuse the model kg.build caches per process).
+Runtime with test_properties.py: about 60 s on the 2-core development machine (55 s of CPU), most of it
+in the few builds that need the spaCy model (in-process builds reuse the model kg.build caches per
+process) and in the concurrent runs of the real `kg` script.
 """
 from __future__ import annotations
 
