@@ -134,10 +134,16 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
                                          scheduler=scheduler, progress=progress):
             record = _plain(record)
             if use_cache:
-                cache.put(document, record)
+                try:
+                    cache.put(document, record)
+                except OSError as exc:  # a cache that cannot be written only costs the next build time
+                    use_cache = False
+                    if warn:
+                        warn(f"warning: cannot write the extraction cache in {cache.folder}: "
+                             f"{exc.strerror or exc}; continuing without it")
             records[document.id] = record
         lap("extract")
-    summary.dropped = cache.prune(records) if use_cache else 0
+    summary.dropped = cache.prune(records) if use_cache and cache.folder.is_dir() else 0
 
     ordered = [records[d.id] for d in documents]
     summary.words = sum(r["words"] for r in ordered)
@@ -150,7 +156,7 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
     lap("serialize")
     files = [(out / "graph.ttl", data, None)]
     if html:
-        files.append(_html_file(g, data, out / "graph.html", cache))
+        files.append(_html_file(g, data, out / "graph.html", cache if use_cache else None))
         lap("html")
     _write_changed(files, summary, out)
     summary.entity_types = dict(Counter(e.type for e in resolved.entities.values()))
@@ -180,10 +186,10 @@ def extract(documents: list[Document], model: str = DEFAULT_MODEL, *, workers: i
 
 
 def chunk_documents(documents: list[Document], workers: int, chunk_words: int = CHUNK_WORDS) -> list[list[Document]]:
-    """Consecutive groups of documents of about ``chunk_words`` words, at least four per worker
-    while the corpus allows (so the last tasks do not leave a worker idle for long)."""
+    """Consecutive groups of documents of about ``chunk_words`` words, at least twelve per worker
+    while the corpus allows, so that the last task leaves the other workers idle only briefly."""
     total = sum(len(d.text.split()) for d in documents)
-    target = max(1, min(chunk_words, total // (4 * max(1, workers)) or 1))
+    target = max(1, min(chunk_words, max(2_000, total // (12 * max(1, workers)))))
     chunks, current, words = [], [], 0
     for d in documents:
         current.append(d)
@@ -351,9 +357,10 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def _html_file(g, ttl_bytes: bytes, path: Path, cache: RecordCache) -> tuple[Path, bytes | None, tuple | None]:
+def _html_file(g, ttl_bytes: bytes, path: Path, cache: RecordCache | None) -> tuple[Path, bytes | None, tuple | None]:
     """The full view's page, or None when this graph was already rendered there by the same view
-    code (rendering is the slowest step of a rebuild that changed nothing)."""
+    code (rendering is the slowest step of a rebuild that changed nothing). Without a cache
+    (--no-cache) the page is always rendered."""
     import hashlib
 
     from . import __version__
@@ -364,9 +371,9 @@ def _html_file(g, ttl_bytes: bytes, path: Path, cache: RecordCache) -> tuple[Pat
         f = Path(__file__).with_name(name)
         if f.is_file():
             h.update(f.read_bytes())
-    stamp_file, stamp = cache.folder / "_html.stamp", h.hexdigest()
+    stamp_file, stamp = (cache.folder if cache else path.parent) / "_html.stamp", h.hexdigest()
     try:
-        if path.is_file() and stamp_file.read_text() == stamp:
+        if cache and path.is_file() and stamp_file.read_text() == stamp:
             return path, None, None
     except OSError:
         pass
@@ -375,7 +382,7 @@ def _html_file(g, ttl_bytes: bytes, path: Path, cache: RecordCache) -> tuple[Pat
 
     # Same defaults as `kg view`: a graph larger than analytics.DEFAULT_TOP keeps its most central entities.
     page = full_view_html(to_networkx(g), title="techkg: full graph").encode("utf-8")
-    return path, page, (stamp_file, stamp)
+    return path, page, (stamp_file, stamp) if cache else None
 
 
 def _plain(record: dict) -> dict:

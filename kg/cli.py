@@ -334,6 +334,13 @@ def serve(graph_path, host, port, store, timeout, max_rows, workers):
                    err=True)
     server, pool = create_server(graph_path, host, port, store=store, workers=workers, timeout=timeout,
                                  max_rows=max_rows)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    import signal
+
+    signal.signal(signal.SIGTERM, stop)  # `kill` stops the query workers too, not only the server
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"serving {pool.triples} triples from {graph_path} ({pool.store_kind} store, {workers} workers, "
                f"timeout {timeout:g} s, max {max_rows} rows) at http://{shown}:{server.effective_port}/sparql")

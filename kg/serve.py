@@ -230,6 +230,10 @@ class QueryPool:
         from .query import KGError
         from .store import choose_store
 
+        path = Path(graph_path)
+        if not path.is_file():
+            raise KGError(f"graph file not found: {path} (run `kg build` first, or pass -g)" if not path.exists()
+                          else f"graph path is not a file: {path}")
         self.graph_path = str(graph_path)
         self.store_kind = choose_store(graph_path, store)
         self.timeout, self.max_rows = timeout, max_rows

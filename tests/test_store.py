@@ -1,0 +1,137 @@
+"""rdflib's memory store and Oxigraph answer the same SPARQL with the same rows (issue 5)."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+import kg.store
+from kg.query import PREFIXES, KGError, fact_rows, py
+from kg.store import MemoryStore, OxigraphStore, choose_store, open_store
+
+QUERIES = [
+    # the notebook's questions
+    "SELECT ?person ?org WHERE { ?p kg:leads|kg:ceoOf ?o . ?p rdfs:label ?person . ?o rdfs:label ?org }",
+    """SELECT ?target ?price ?year WHERE { ?ev a kg:Acquisition ; kg:acquirer ?a ; kg:target ?t .
+         ?a rdfs:label "Meta" . ?t rdfs:label ?target .
+         OPTIONAL { ?ev kg:priceUSD ?price } OPTIONAL { ?ev kg:date ?year } }""",
+    """SELECT ?sentence ?doc ?conf ?start WHERE { ?st rdf:subject ?s ; rdf:predicate kg:acquired ; rdf:object ?o ;
+         kg:sentence ?sentence ; prov:wasDerivedFrom ?doc ; kg:confidence ?conf ; kg:start ?start }""",
+    # aggregates, filters, optional, language-free literals, numbers, dates, booleans
+    "SELECT ?p (COUNT(*) AS ?n) WHERE { ?st a rdf:Statement ; rdf:predicate ?p } GROUP BY ?p",
+    "SELECT ?t (COUNT(DISTINCT ?e) AS ?n) (SAMPLE(?x) AS ?unused) WHERE { ?e a ?t } GROUP BY ?t HAVING (COUNT(?e) > 1)",
+    "SELECT ?e ?alias WHERE { ?e skos:altLabel ?alias FILTER(STRLEN(?alias) > 3) }",
+    "SELECT ?e ?wd WHERE { ?e a kg:Company . OPTIONAL { ?e owl:sameAs ?wd } }",
+    "SELECT ?st ?former ?role WHERE { ?st kg:former ?former . OPTIONAL { ?st kg:role ?role } }",
+    "SELECT ?d ?w ?h WHERE { ?d a kg:Document ; kg:words ?w ; kg:contentHash ?h }",
+    "SELECT (SUM(?m) AS ?total) (MAX(?c) AS ?best) WHERE { ?e kg:mentions ?m . ?st kg:confidence ?c }",
+    "SELECT DISTINCT ?y WHERE { ?ev kg:date ?y } ORDER BY DESC(?y)",
+    "SELECT ?l WHERE { ?e rdfs:label ?l FILTER(CONTAINS(LCASE(?l), \"meta\")) }",
+]
+
+
+@pytest.fixture(scope="module")
+def stores(corpus_build):
+    return MemoryStore.load(corpus_build.graph), OxigraphStore.load(corpus_build.graph)
+
+
+def _rows(res):
+    return sorted((tuple(py(v) for v in row) for row in res), key=repr)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_same_rows_in_both_stores(stores, text):
+    mem, ox = stores
+    a, b = mem.query(text), ox.query(text)
+    assert a.vars == b.vars
+    assert _rows(a) == _rows(b)
+    assert len(a) > 0 or "former" in text  # the queries are about things the corpus has
+
+
+def test_same_terms_not_only_values(stores):
+    """Terms come back as the rdflib terms rdflib's parser makes (plain literals stay plain)."""
+    mem, ox = stores
+    q = "SELECT ?s ?l ?c WHERE { ?s rdfs:label ?l . OPTIONAL { ?st rdf:subject ?s ; kg:confidence ?c } }"
+    assert sorted(mem.query(q), key=repr) == sorted(ox.query(q), key=repr)
+
+
+def test_ask_construct_and_bindings(stores):
+    from rdflib import Literal, URIRef
+
+    mem, ox = stores
+    for s in stores:
+        assert s.query("ASK { ?e rdfs:label \"Meta\" }").askAnswer is True
+        assert s.query("ASK { ?e rdfs:label \"No such name\" }").askAnswer is False
+    q = "CONSTRUCT { ?e rdfs:label ?l } WHERE { ?e a kg:Person ; rdfs:label ?l }"
+    assert set(mem.query(q).graph) == set(ox.query(q).graph) and len(mem.query(q).graph) > 5
+    b = {"l": Literal("Meta")}
+    q = "SELECT ?e WHERE { ?e rdfs:label ?l }"
+    assert [tuple(r) for r in mem.query(q, b)] == [tuple(r) for r in ox.query(q, b)] == \
+        [(URIRef(str(PREFIXES["ent"]) + "meta"),)]
+
+
+def test_limit_marks_truncation(stores):
+    for s in stores:
+        res = s.query("SELECT ?e WHERE { ?e rdfs:label ?l }", limit=3)
+        assert len(res) == 3 and res.truncated
+        assert not s.query("SELECT ?e WHERE { ?e rdfs:label \"Meta\" }", limit=3).truncated
+
+
+@pytest.mark.parametrize("text,message", [
+    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "read-only"),
+    ("DELETE WHERE { ?s ?p ?o }", "read-only"),
+    ("SELECT ?x WHERE { ?x ", "malformed SPARQL"),
+])
+def test_errors_are_kg_errors(stores, text, message):
+    for s in stores:
+        with pytest.raises(KGError, match=message):
+            s.query(text)
+    assert len(stores[0]) == len(stores[1])  # nothing changed
+
+
+def test_fact_rows_identical(stores):
+    mem, ox = stores
+    a, b, c = fact_rows(mem.reader()), fact_rows(ox.reader()), fact_rows(ox.rdflib_graph())
+    assert a == b == c and len(a) > 20
+    assert any(isinstance(r.get("price_usd"), float) for r in a)
+
+
+def test_auto_store_by_size(corpus_build, monkeypatch):
+    assert choose_store(corpus_build.graph) == "memory"
+    assert choose_store(corpus_build.graph, "oxigraph") == "oxigraph"
+    monkeypatch.setattr(kg.store, "AUTO_OXIGRAPH_TRIPLES", 100)
+    assert choose_store(corpus_build.graph) == "oxigraph"
+    assert open_store(corpus_build.graph).kind == "oxigraph"
+    with pytest.raises(KGError, match="unknown store"):
+        choose_store(corpus_build.graph, "virtuoso")
+
+
+def test_missing_or_broken_graph(tmp_path):
+    with pytest.raises(KGError, match="not found"):
+        OxigraphStore.load(tmp_path / "none.ttl")
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("this is not turtle <", encoding="utf-8")
+    with pytest.raises(KGError, match="not a readable RDF graph"):
+        OxigraphStore.load(bad)
+
+
+@pytest.mark.parametrize("command", [
+    ["query", "SELECT ?l ?n WHERE { ?e rdfs:label ?l ; kg:mentions ?n } ORDER BY ?l ?n", "--format", "json"],
+    ["query", "ASK { ?e rdfs:label \"Meta\" }"],
+    ["facts", "--format", "jsonl"],
+])
+def test_cli_store_option(corpus_build, run_kg, command):
+    out = {s: run_kg(*command, "-g", corpus_build.graph, "--store", s).stdout for s in ("memory", "oxigraph")}
+    assert out["memory"] == out["oxigraph"] and out["memory"].strip()
+    if command[-1] == "json":
+        rows = [json.loads(line) for line in out["memory"].splitlines()]
+        assert any(r["l"] == "Meta" for r in rows)
+
+
+def test_decimal_values_match(stores):
+    mem, ox = stores
+    q = "SELECT ?p WHERE { ?ev kg:priceUSD ?p }"
+    a = sorted(r[0].toPython() for r in mem.query(q))
+    b = sorted(r[0].toPython() for r in ox.query(q))
+    assert a == b and all(isinstance(v, Decimal) for v in a)
