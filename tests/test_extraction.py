@@ -165,3 +165,9 @@ def test_joined_the_faculty_of(nlp):
 def test_sold_to(nlp):
     _, facts = extract(nlp, "In 1990 the truck maker Pegaso Motors was sold to Iveco.")
     assert ("Iveco", "acquired", "Pegaso Motors") in facts
+
+
+def test_word_inside_a_quoted_title_is_not_an_entity(nlp):
+    rec, _ = extract(nlp, 'The lab was compared to the "Lord of the Rings" villain by Microsoft staff.')
+    assert "Rings" not in {e["label"] for e in rec["entities"].values()}
+    assert "Microsoft" in {e["label"] for e in rec["entities"].values()}

@@ -18,6 +18,10 @@ from .kb import KnowledgeBase, load_kb, normalize_name, wikipedia_title
 from .lexicon import GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, load_patterns, type_family
 
 
+# a short quoted title: "Lord of the Rings", “Eye of Sauron”
+QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
+
+
 @dataclass
 class Cluster:
     """One entity inside one document."""
@@ -116,11 +120,15 @@ class MentionResolver:
         self._add_known_surnames(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         lowercase_words = {t.text for t in doc if t.is_lower}
+        quotes = [(m.start(1), m.end(1)) for m in QUOTED.finditer(doc.text)]
         typed: list[Span] = []
         for ent in mentions:
             if len(ent) == 1 and ent[0].is_title and ent[0].text.lower() in lowercase_words \
                     and not self.kb.lookup(ent.text):
                 continue  # "Content is ..." at a sentence start: the document also writes "content"
+            if any(a <= ent.start_char and ent.end_char <= b and (ent.start_char, ent.end_char) != (a, b)
+                   for a, b in quotes) and not self.kb.lookup(clean_name(ent.text)):
+                continue  # a word inside a quoted title: "Rings" of "Lord of the Rings"
             t, kb_id = self.type_of(ent)
             name = clean_name(ent.text)
             if t is None or not name:
