@@ -362,7 +362,8 @@ class RelationExtractor:
         orgs = self._title_orgs(doc, title, ctx)
         conf = 0.85
         if not orgs:
-            if not topic_fallback or not ctx.topic_org or not any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", role.lower()) for w in LEX["topic_fallback_titles"]):
+            has_complement = any(c.dep_ == "prep" and c.lower_ == "of" for c in title.children)
+            if not topic_fallback or has_complement or not ctx.topic_org or not any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", role.lower()) for w in LEX["topic_fallback_titles"]):
                 return []
             orgs, conf = [ctx.topic_org], 0.55 if former else 0.6
         if self.is_hedged(title, climb=False):
