@@ -1,12 +1,8 @@
 """The `kg` command line: thin wrappers that parse arguments, call the stages and print."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 
 import click
@@ -74,16 +70,6 @@ def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use
             bar.__exit__(None, None, None)
     for line in summary.lines():
         click.echo(line)
-
-
-def _check_writable(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".kg-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise KGError(f"output folder not writable: {out} ({exc.strerror or exc})") from exc
 
 
 # ------------------------------------------------------------------------------------------ query

@@ -168,13 +168,11 @@ class RelationExtractor:
                 stack.append(c)
         return out
 
-    def attributes(self, doc: Doc, tokens: set[int], wanted: list[str]) -> dict:
-        """Prices or amounts (a list, in text order), a year and a stake found among the given tokens."""
+    def attributes(self, doc: Doc, tokens: set[int], wanted: list[str], starts: dict[int, Span]) -> dict:
+        """Prices or amounts (a list, in text order), a year and a stake found among the given tokens
+        (entities looked up by start token: linear in the clause, not in the document)."""
         out: dict = {}
         moneys, years = [], []
-        # doc.ents builds every span of the document on each access; looking entities up by start
-        # token keeps this linear in the clause rather than in the document (issue 6).
-        starts = self._ent_starts(doc)
         for ent in (starts[i] for i in sorted(tokens) if i in starts):
             if ent.label_ == "MONEY":
                 left = doc[max(ent.start - 2, 0):ent.end].text
@@ -193,13 +191,6 @@ class RelationExtractor:
                 if doc[i].lemma_ == "stake":
                     out["stake"] = " ".join(c.text for c in doc[i].lefts if c.dep_ in ("amod", "compound", "nummod")) or "stake"
         return out
-
-    def _ent_starts(self, doc: Doc) -> dict[int, Span]:
-        """doc.ents by start token, computed once per Doc (ents do not change in this component)."""
-        cached = getattr(self, "_ent_cache", None)
-        if cached is None or cached[0] is not doc:
-            cached = self._ent_cache = (doc, {e.start: e for e in doc.ents})
-        return cached[1]
 
     def target_groups(self, doc: Doc, spec: dict, toks: dict[str, Token], trigger: Token,
                       ctx: "DocContext") -> list[tuple[list[str], set[int]]]:
@@ -226,7 +217,6 @@ class RelationExtractor:
         facts.extend(self._name_facts(doc, ctx))
         facts = ctx.apply_corporate_acts(facts)
         doc._.kg_facts = facts
-        self._ent_cache = None  # never keep (or pickle) a Doc beyond its own call
         return doc
 
     def _facts_from_match(self, doc: Doc, spec: dict, toks: dict[str, Token], ctx: "DocContext") -> list[Fact]:
@@ -245,7 +235,7 @@ class RelationExtractor:
         conf = spec["confidence"] * (0.3 if self.is_hedged(trigger) else 1.0)
         out = []
         for objects, tokens in groups:
-            attrs = self.attributes(doc, tokens, spec.get("attrs", []))
+            attrs = self.attributes(doc, tokens, spec.get("attrs", []), ctx.ent_starts)
             for oi, o in enumerate(objects):
                 fact_attrs = dict(attrs)
                 for key in ("price_usd", "amount_usd"):
@@ -483,6 +473,7 @@ class DocContext:
         self.sent_index = {s.start: i for i, s in enumerate(self.sents)}
         self._subject_cache: dict[int, str | None] = {}
         self.led_orgs: dict[str, list[str]] = defaultdict(list)
+        self.ent_starts = {e.start: e for e in doc.ents}  # doc.ents rebuilds every span on access
 
     def nearest_person_before(self, tok: Token) -> str | None:
         for t in reversed(list(self.doc[tok.sent.start:tok.i])):
