@@ -173,14 +173,27 @@ def main(argv=None) -> None:
             return r["fact_rows_s"]
         return r["queries"][name]["s"]
 
+    def ratio(a, b):
+        if b <= 0:
+            return "-"
+        r = a / b
+        return f"{r:,.0f}x" if r >= 10 else f"{r:.1f}x"
+
+    def secs(v):
+        return f"{v * 1000:,.0f} ms" if v < 10 else f"{v:,.1f} s"
+
+    names.insert(len(QUERIES) + 1, "load + the five queries")
     for name in names:
-        vals = [cell(r, name) for r in results]
-        line = f"| {name} | " + " | ".join(f"{v * 1000:,.0f} ms" if v < 10 else f"{v:,.1f} s" for v in vals)
+        if name.startswith("load +"):
+            vals = [r["load_s"] + sum(q["s"] for q in r["queries"].values()) for r in results]
+        else:
+            vals = [cell(r, name) for r in results]
+        line = f"| {name} | " + " | ".join(secs(v) for v in vals)
         if len(results) == 2:
-            line += f" | {vals[0] / vals[1]:,.0f}x |" if vals[1] > 0 else " | - |"
+            line += f" | {ratio(vals[0], vals[1])} |"
         print(line)
     print("| memory (RSS growth on load) | " + " | ".join(f"{r['rss_mb']:,.0f} MB" for r in results)
-          + (f" | {results[0]['rss_mb'] / max(results[1]['rss_mb'], 1):,.1f}x |" if len(results) == 2 else " |"))
+          + (f" | {ratio(results[0]['rss_mb'], results[1]['rss_mb'])} |" if len(results) == 2 else " |"))
     if len(results) == 2:
         same = all(results[0]["queries"][q]["digest"] == results[1]["queries"][q]["digest"] for q in QUERIES)
         print("\nsame rows from both stores: " + ("yes" if same else "NO"))
