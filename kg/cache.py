@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from .graph import write_atomic
 from .ingest import Document
 
 CACHE_FORMAT = 1
@@ -122,7 +121,9 @@ class RecordCache:
     def put(self, document: Document, record: dict) -> Path:
         data = json.dumps({"key": self.key(document), "record": record}, ensure_ascii=False,
                           sort_keys=True, separators=(",", ":")).encode("utf-8")
-        return _write_atomic(self.folder / cache_name(document.id), data)
+        # no fsync: a record lost in a crash is only recomputed, and syncing thousands of
+        # small files would cost more than the build saves
+        return write_atomic(self.folder / cache_name(document.id), data, sync=False)
 
     def prune(self, keep_ids) -> int:
         """Delete the records of documents not in ``keep_ids`` (and leftover temporary files)."""
@@ -139,19 +140,3 @@ class RecordCache:
                 except OSError:
                     pass
         return removed
-
-
-def _write_atomic(path: Path, data: bytes) -> Path:
-    """Temporary file in the same folder, then rename. No fsync: a cache entry lost in a crash is
-    only recomputed, and syncing thousands of small files would cost more than the build saves."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path

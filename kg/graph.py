@@ -118,12 +118,13 @@ def serialize(g: Graph) -> bytes:
     return g.serialize(format="turtle", encoding="utf-8")
 
 
-def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    return write_files_atomic([(path, data)])[0]
+def write_atomic(path: str | Path, data: bytes, sync: bool = True) -> Path:
+    """Write to a temporary file in the same folder, then rename: readers never see half a file.
+    ``sync=False`` skips fsync, for files that are cheap to recompute (cache records)."""
+    return write_files_atomic([(path, data)], sync=sync)[0]
 
 
-def write_files_atomic(files) -> list[Path]:
+def write_files_atomic(files, sync: bool = True) -> list[Path]:
     """Write several files (``[(path, bytes), ...]``) so that a failure leaves the old versions.
 
     Every file is first written in full to a temporary file next to its target and synced; only
@@ -144,8 +145,9 @@ def write_files_atomic(files) -> list[Path]:
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if sync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
         for tmp, path in staged:
             existed, backup = path.exists(), None

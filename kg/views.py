@@ -15,12 +15,9 @@ shows a string ``title`` with ``innerText`` (``Popup.setText``), never as HTML.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import math
-import os
-import tempfile
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -297,22 +294,9 @@ def render_html(
         groups=groups,
         levels=levels,
     )
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as tmp:
-            tmp.write(page)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        # mkstemp creates 0600; a generated report should be readable like any file.
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    return target
+    from .graph import write_atomic
+
+    return write_atomic(path, page.encode("utf-8"))
 
 
 def full_view(
