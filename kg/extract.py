@@ -26,8 +26,33 @@ def prepare(nlp: Language, document: Document) -> Doc:
     """A tokenised Doc carrying the document's link targets for the pipeline's entity typing."""
     doc = nlp.make_doc(document.text)
     doc.user_data["links"] = tuple((link.start, link.end, link.href) for link in document.links)
+    mark_paragraph_starts(doc)
     cap_sentences(doc)
     return doc
+
+
+def mark_paragraph_starts(doc: Doc) -> int:
+    """Preset sentence starts from the layout: a sentence starts after every blank line, and
+    nowhere except after sentence-final punctuation (or a closing quote or bracket after it) or a
+    line break. A title line ("Nexus Q" above "Nexus Q is a media player ...") is then not glued to
+    the next sentence, and the small parser's stray splits ("CBBC | (short for Children's BBC) is
+    ...") are ruled out. Returns the number of paragraph starts."""
+    marked, prev_end = 0, True
+    for tok in doc:
+        if tok.is_space:
+            if "\n" in tok.text:
+                prev_end = True
+                if tok.text.count("\n") >= 2 and tok.i + 1 < len(doc):
+                    doc[tok.i + 1].is_sent_start = True
+                    marked += 1
+            continue
+        if tok.i > 0 and not prev_end:
+            tok.is_sent_start = False
+        if tok.text in _SENTENCE_ENDS:
+            prev_end = True
+        elif not (prev_end and (tok.is_quote or tok.is_bracket and tok.text in ")]}")):
+            prev_end = "\n" in tok.whitespace_ if False else False
+    return marked
 
 
 def cap_sentences(doc: Doc, limit: int = MAX_SENTENCE_TOKENS) -> int:

@@ -118,6 +118,7 @@ class MentionResolver:
         self._add_short_org_names(doc)
         self._add_described_entities(doc)
         self._add_known_surnames(doc)
+        self._propagate_names(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         lowercase_words = {t.text for t in doc if t.is_lower}
         quotes = [(m.start(1), m.end(1)) for m in QUOTED.finditer(doc.text)]
@@ -135,6 +136,7 @@ class MentionResolver:
                 continue
             if not kb_id and (all(part.casefold() in self.generic for part in re.split(r"[/\s]+", name) if part)
                               or (len(ent) == 1 and ent[0].pos_ != "PROPN" and ent.label_ not in GRAPH_TYPES
+                                  and not (ent[0].is_upper and len(name) > 1)  # an acronym tagged NOUN: "NXT"
                                   and not (name.endswith("s") and self.kb.lookup(name[:-1])))):
                 continue
             if t in ("Organization", "Product", "Company") and not kb_id:
@@ -194,7 +196,9 @@ class MentionResolver:
 
     def _described_type(self, noun: Token) -> str | None:
         """'a video game', 'a line of devices', 'a subsidiary of X': the type a description gives."""
-        if noun.lower_ in ("line", "series", "family", "range", "brand") :
+        if noun.lower_ == "name" and any(c.lower_ in ("brand", "trade") and c.dep_ == "compound" for c in noun.children):
+            return "Product"  # "a brand name of fabric softener"
+        if noun.lower_ in ("line", "series", "family", "range", "brand"):
             for c in noun.children:
                 if c.dep_ == "prep" and c.lower_ == "of":
                     for g in c.children:
@@ -242,6 +246,46 @@ class MentionResolver:
                and not (t.i > 0 and doc[t.i - 1].pos_ == "PROPN") and not (t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "PROPN")]
         if new:
             doc.set_ents(new, default="unmodified")
+
+    def _propagate_names(self, doc: Doc) -> None:
+        """A name recognised once names the same entity everywhere in the document: NER sees each
+        sentence alone and tags "Nexus Q" in one, only "Nexus" (or nothing) in the next. Every other
+        exact occurrence of a recognised multi-word or capitalised name becomes an entity with the
+        same label, replacing a shorter entity inside it; longer names win."""
+        names: dict[tuple[str, ...], str] = {}
+        for e in doc.ents:
+            if e.label_ in NON_GRAPH_LABELS or not any(t.is_title or t.is_upper for t in e):
+                continue
+            key = tuple(t.text for t in e)
+            if len(key) == 1 and not (e[0].pos_ == "PROPN" or e[0].is_upper):
+                continue
+            names.setdefault(key, e.label_)
+        if not names:
+            return
+        by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for key in sorted(names, key=lambda k: (-len(k), k)):
+            by_first[key[0]].append(key)
+        ents = list(doc.ents)
+        owner = {i: n for n, e in enumerate(ents) for i in range(e.start, e.end)}
+        new: list[Span] = []
+        taken: set[int] = set()
+        for tok in doc:
+            for key in by_first.get(tok.text, ()):
+                end = tok.i + len(key)
+                if end > len(doc) or any(doc[i].text != w for i, w in zip(range(tok.i, end), key)) \
+                        or any(i in taken for i in range(tok.i, end)):
+                    continue
+                inside = {owner[i] for i in range(tok.i, end) if i in owner}
+                if any(ents[n].start < tok.i or ents[n].end > end for n in inside):
+                    continue  # crosses or sits inside a longer entity
+                if any(ents[n].start == tok.i and ents[n].end == end for n in inside):
+                    break  # already this entity
+                new.append(Span(doc, tok.i, end, label=names[key]))
+                taken.update(range(tok.i, end))
+                break
+        if new:
+            keep = [e for e in ents if not any(e.start >= s.start and e.end <= s.end for s in new)]
+            doc.set_ents(sorted(keep + new, key=lambda e: e.start))
 
     def _add_short_org_names(self, doc: Doc) -> None:
         """'Scale' after 'Scale AI': the first word of a multi-word company name names it too."""

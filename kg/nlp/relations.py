@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from .kb import load_kb, normalize_name
-from .lexicon import LEX, ORG_TYPES, clean_name, expand_sets, load_patterns, type_family
+from .lexicon import GRAPH_TYPES, LEX, ORG_TYPES, clean_name, expand_sets, load_patterns, type_family
 from .mentions import Cluster
 from .treematch import TreeMatcher
 
@@ -50,6 +50,9 @@ class Fact:
     attrs: dict = field(default_factory=dict)
 
 
+ROMAN_OR_NUMBER = re.compile(r"(?:\d+[A-Za-z]?|[IVX]+)")
+
+
 class RelationExtractor:
     def __init__(self, nlp: Language):
         self.matcher = TreeMatcher(nlp.vocab)
@@ -64,6 +67,7 @@ class RelationExtractor:
         self.hedges = set(LEX["hedge_lemmas"])
         self.negations = set(LEX["negation_words"])
         self.former = set(LEX["former_markers"])
+        self.org_suffixes = set(LEX["org_name_suffixes"])
         self.pronouns = {w: t for t, ws in LEX["pronouns"].items() for w in ws}
 
     # -- argument resolution
@@ -437,17 +441,29 @@ class RelationExtractor:
         for ent in doc._.kg_mentions:
             words = clean_name(ent.text).split()
             family = type_family(ent._.kg_type)
-            if len(words) < 2 or ent._.kg_type not in ("ResearchLab", "AIModel", "Product") or (ent._.kg_key, ent.sent.start) in seen:
+            if len(words) < 2 or ent._.kg_type not in GRAPH_TYPES or family == "Person" \
+                    or (ent._.kg_key, ent.sent.start) in seen:
                 continue
             for n in range(len(words) - 1, 0, -1):
+                rest = words[n:]
+                if family == "Org" and all(w in self.org_suffixes for w in rest):
+                    break  # "Scale AI" is Scale itself, not a part of it
+                if all(ROMAN_OR_NUMBER.fullmatch(w) for w in rest):
+                    break  # "WrestleMania 33", "X-Men Legends II": an edition or sequel, not a part
                 key = org_names.get(normalize_name(" ".join(words[:n])))
                 if key is None:
                     entry = self.kb.lookup(" ".join(words[:n]))
                     key = f"kb:{entry.id}" if entry and entry.type in ORG_TYPES and f"kb:{entry.id}" in ctx.clusters else None
                 if key and key != ent._.kg_key:
                     seen.add((ent._.kg_key, ent.sent.start))
+                    child = ctx.clusters.get(ent._.kg_key)
+                    if family == "Org" and child and sum(child.names.values()) > sum(ctx.clusters[key].names.values()):
+                        break  # "Outright" once beside "Outright Distribution" six times: a short form, not a parent
                     if family == "Org":
-                        facts.append(Fact(ent._.kg_key, "parentOrganization", key, ent.sent, 0.65, "name_prefix", {}))
+                        # a lab is part of its namesake ("Google Research"); another company is often
+                        # a sister or a namesake ("HGTV Canada"): below the default threshold
+                        conf = 0.65 if ent._.kg_type == "ResearchLab" else 0.45
+                        facts.append(Fact(ent._.kg_key, "parentOrganization", key, ent.sent, conf, "name_prefix", {}))
                     else:
                         facts.append(Fact(key, "developed", ent._.kg_key, ent.sent, 0.65, "name_prefix", {}))
                     break
