@@ -19,6 +19,8 @@ from .lexicon import GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, 
 
 
 # a short quoted title: "Lord of the Rings", “Eye of Sauron”
+# NER labels that may continue a known company's name ("Toyota" + "Camry V6")
+EXTENDING_LABELS = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}
 QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
 
 
@@ -114,6 +116,7 @@ class MentionResolver:
 
     def __call__(self, doc: Doc) -> Doc:
         self._split_entities(doc)
+        self._extend_known_prefixes(doc)
         self._add_named_entities(doc)
         self._add_short_org_names(doc)
         self._add_described_entities(doc)
@@ -168,6 +171,49 @@ class MentionResolver:
                     ents.append(Span(doc, a, b, label=ent.label_, kb_id=ent.kb_id_, span_id=ent.id_))
         if changed:
             doc.set_ents(ents)
+
+    def _extend_known_prefixes(self, doc: Doc) -> None:
+        """'Samsung Galaxy S9', 'Microsoft Mobile', 'Toyota Camry V6': the KB ruler claims the known
+        company name first, so NER can only tag the rest, or nothing (and NER itself sometimes splits
+        a maker from its product). A known organisation directly followed by another name (an entity
+        that is not itself known, or capitalised proper nouns), or an ORG directly followed by a
+        PRODUCT, is the first word of that longer name, which takes NER's label for the rest
+        (PRODUCT by default)."""
+        ents = list(doc.ents)
+        by_start = {e.start: i for i, e in enumerate(ents)}
+        changed = False
+        for i, e in enumerate(ents):
+            if e is None:  # already absorbed by the name before it
+                continue
+            known = bool(e.ent_id_) and e.label_ in ORG_TYPES
+            if not (known or e.label_ == "ORG") or e.end >= len(doc) or e[-1].whitespace_ != " ":
+                continue
+            nxt = ents[by_start[e.end]] if e.end in by_start else None
+            if not known and (nxt is None or nxt.label_ not in ("PRODUCT", "WORK_OF_ART")):
+                continue  # NER split "Toyota | Camry V6" itself: only a product name continues it
+            if nxt is not None:
+                if nxt.ent_id_ or nxt.label_ not in EXTENDING_LABELS or not nxt[0].is_title and not nxt[0].is_upper:
+                    continue
+                end, label = nxt.end, nxt.label_
+            else:
+                if e.label_ != "Company":
+                    continue  # "Stanford CRFM HELM": a lab's or university's name is not a maker's prefix
+                end = e.end
+                while end < len(doc) and not doc[end].ent_type_ and doc[end].tag_ == "NNP" and (
+                        doc[end].is_title or doc[end].is_upper) and doc[end - 1].whitespace_ == " ":
+                    end += 1
+                while end < len(doc) and end > e.end and not doc[end].ent_type_ and doc[end].like_num \
+                        and doc[end - 1].whitespace_ == " ":
+                    end += 1
+                if end == e.end:
+                    continue
+                label = "PRODUCT"
+            ents[i] = Span(doc, e.start, end, label=label)
+            if nxt is not None:
+                ents[by_start[e.end]] = None
+            changed = True
+        if changed:
+            doc.set_ents([e for e in ents if e is not None])
 
     def _add_named_entities(self, doc: Doc) -> None:
         """'a model called X', 'a chatbot code-named X': X is an entity typed by the noun it names."""
