@@ -207,7 +207,7 @@ class MentionResolver:
                     end += 1
                 if end == e.end:
                     continue
-                label = "PRODUCT"
+                label = "ORG" if doc[end - 1].text in self.org_cues["Company"] else "PRODUCT"  # "Sony Pictures"
             ents[i] = Span(doc, e.start, end, label=label)
             if nxt is not None:
                 ents[by_start[e.end]] = None
