@@ -102,8 +102,19 @@ class MentionResolver:
         return bool(nxt is not None and nxt.lower_ in ("model", "models", "llm"))
 
     def descriptor_type(self, span: Span) -> str | None:
-        """Type implied by an apposed or compound common noun: 'the startup X', 'a model called X'."""
+        """Type implied by an apposed or compound common noun ('the startup X', 'a model called X')
+        or by the noun a list exemplifies ('missiles such as X and Y', 'apps including X')."""
         root = span.root
+        head = root
+        while head.dep_ == "conj" and head.head.i < head.i:
+            head = head.head
+        if head.dep_ == "pobj" and (head.head.lower_ == "including" or head.head.lower_ == "as" and any(
+                c.lower_ == "such" for c in head.head.children)) and head.head.head.pos_ == "NOUN":
+            noun = head.head.head  # the parser may hang the list on a coordinated noun: try those too
+            for cand in (noun, *(c for c in noun.children if c.dep_ == "conj")):
+                t = self.product_desc.get(cand.lemma_.lower()) or self.org_desc.get(cand.lemma_.lower())
+                if t:
+                    return t
         for tok in (root.head, *root.head.children) if root.dep_ in ("appos", "compound", "oprd", "attr", "dobj") else ():
             if tok.i in range(span.start, span.end) or tok.pos_ != "NOUN":
                 continue
