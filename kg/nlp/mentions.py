@@ -158,11 +158,29 @@ class MentionResolver:
             ent._.kg_type = t
             ent._.kg_key = f"kb:{kb_id}" if kb_id else None
             typed.append(ent)
+        self._retype_org_like_people(typed)
         clusters = self._cluster(doc, typed)
         doc._.kg_mentions = typed
         doc._.kg_clusters = clusters
         doc._.kg_token_keys = {tok.i: ent._.kg_key for ent in typed for tok in ent}
         return doc
+
+    @staticmethod
+    def _retype_org_like_people(mentions: list[Span]) -> None:
+        """The small model calls many companies PERSON ("Sega", "Square Enix Europe"). A person
+        mention is an organisation when its name is also tagged as one elsewhere in the document
+        and is never part of a longer person name, or when it extends an organisation's name."""
+        org_names = {clean_name(m.text) for m in mentions if type_family(m._.kg_type) == "Org" and not m._.kg_key}
+        org_names |= {clean_name(m.text) for m in mentions if type_family(m._.kg_type) == "Org" and m._.kg_key}
+        person_words = {w for m in mentions if m._.kg_type == "Person" and len(m) > 1 for w in clean_name(m.text).split()}
+        for m in mentions:
+            if m._.kg_type != "Person" or m._.kg_key:
+                continue
+            name = clean_name(m.text)
+            words = name.split()
+            if (name in org_names and not (len(words) == 1 and name in person_words)) \
+                    or any(" ".join(words[:n]) in org_names for n in range(1, len(words))):
+                m._.kg_type = "Company"
 
     def _split_entities(self, doc: Doc) -> None:
         """NER spans never cross a line break or a possessive: "Fu\n\nZuckerberg", "Meta's Bosworth"."""
