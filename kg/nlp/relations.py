@@ -366,6 +366,9 @@ class RelationExtractor:
         for org in orgs:
             if org == person or not ctx.types_ok(org, ["Org"]):
                 continue
+            if title.lower_ in LEX["membership_titles"] and any(
+                    cue in ctx.clusters[org].label.split() for cue in LEX["society_name_cues"]):
+                continue  # a member of an academy, society or party is not employed by it
             attrs = {"role": role}
             if former:
                 attrs["former"] = True
@@ -376,7 +379,13 @@ class RelationExtractor:
 
     def _title_orgs(self, doc: Doc, title: Token, ctx: "DocContext") -> list[str]:
         keys: list[str] = []
+        # "the Freshfields Professor of Commercial Law": a chair named after a donor, not an employer
+        named_chair = title.is_title and any(
+            c.dep_ == "prep" and c.lower_ == "of" and any(g.dep_ == "pobj" and g.i not in doc._.kg_token_keys for g in c.children)
+            for c in title.children)
         for c in title.children:
+            if c.dep_ in ("compound", "nmod") and c.i < title.i and named_chair:
+                continue
             if c.dep_ == "poss" or (c.dep_ in ("compound", "nmod") and c.i < title.i):
                 keys += self.keys_at(doc, c, ctx) if c.pos_ != "PRON" or c.lower_ in ("its", "their") else []
             if c.dep_ == "prep" and c.lower_ in ("of", "at", "for", "with", "in"):
