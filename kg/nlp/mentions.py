@@ -188,7 +188,8 @@ class MentionResolver:
         for ent in doc.ents:
             parts, start = [], ent.start
             for tok in ent:
-                if "\n" in tok.text or (tok.lower_ in ("'s", "’s") and tok.i > ent.start):
+                if "\n" in tok.text or (tok.lower_ in ("'s", "’s") and tok.i > ent.start and not self._plural_possessor(tok)) \
+                        or (tok.text == "," and tok.i + 1 < ent.end and ent.doc[tok.i + 1].text not in self.org_suffixes):
                     if tok.i > start:
                         parts.append((start, tok.i))
                     start = tok.i + 1
@@ -200,6 +201,13 @@ class MentionResolver:
                     ents.append(Span(doc, a, b, label=ent.label_, kb_id=ent.kb_id_, span_id=ent.id_))
         if changed:
             doc.set_ents(ents)
+
+    @staticmethod
+    def _plural_possessor(tok: Token) -> bool:
+        """"People's Republic", "Women's Championship", "Children's BBC": a possessive after a plural
+        noun is part of the name, not a possessor and its possession."""
+        prev = tok.doc[tok.i - 1]
+        return prev.tag_ in ("NNS", "NNPS") or prev.lower_ in ("people", "women", "men", "children")
 
     def _extend_known_prefixes(self, doc: Doc) -> None:
         """'Samsung Galaxy S9', 'Microsoft Mobile', 'Toyota Camry V6': the KB ruler claims the known
@@ -314,13 +322,18 @@ class MentionResolver:
             doc.set_ents(sorted(keep + changes, key=lambda e: e.start))
 
     def _add_known_surnames(self, doc: Doc) -> None:
-        """A surname NER missed ('Sutskever, who runs ...') is a person once the full name was seen."""
+        """A surname NER missed or mislabelled ('Sutskever, who runs ...'; 'Bohigian' as NORP) is a
+        person once the full name was seen."""
         surnames = {e[-1].text for e in doc.ents if e.label_ in ("PERSON", "Person") and len(e) > 1}
+        if not surnames:
+            return
+        norp = {e.start for e in doc.ents if e.label_ == "NORP" and len(e) == 1}
         new = [Span(doc, t.i, t.i + 1, label="PERSON") for t in doc
-               if t.text in surnames and not t.ent_type_ and t.pos_ == "PROPN"
+               if t.text in surnames and (not t.ent_type_ or t.i in norp) and (t.pos_ == "PROPN" or t.is_title)
                and not (t.i > 0 and doc[t.i - 1].pos_ == "PROPN") and not (t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "PROPN")]
         if new:
-            doc.set_ents(new, default="unmodified")
+            starts = {sp.start for sp in new}
+            doc.set_ents([e for e in doc.ents if e.start not in starts] + new)
 
     def _propagate_names(self, doc: Doc) -> None:
         """A name recognised once names the same entity everywhere in the document: NER sees each

@@ -319,6 +319,9 @@ class RelationExtractor:
                 if c.dep_ == "prep" and c.lower_ == "as" and head.head.lemma_ in LEX["role_verbs"]:
                     for t in c.children:  # "X serves as the Executive Vice President of Y"
                         found.extend(x for x in [t, *self._conjuncts_all(t)] if self._is_title(x) and x not in found)
+        # inverted copula: "The current president of RBF is Stephen Heintz"
+        if head.dep_ == "attr" and head.head.lemma_ == "be":
+            found.extend(c for c in head.head.children if c.dep_ == "nsubj" and self._is_title(c) and c not in found)
         out = []
         for t in found:
             window = t.doc[max(t.i - 3, t.sent.start):t.i]
