@@ -19,6 +19,23 @@ from .lexicon import GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, 
 
 
 # a short quoted title: "Lord of the Rings", “Eye of Sauron”
+ACRONYM_GLUE = {"of", "and", "for", "the", "de", "&", "für", "du", "la"}
+
+
+def _spells(acronym: str, name: str) -> bool:
+    """True when the acronym's letters appear in order in the name, the first at its start."""
+    name = name.casefold()
+    if not name or name[0] != acronym[0].casefold():
+        return False
+    pos = 0
+    for ch in acronym.casefold():
+        pos = name.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True
+
+
 # NER labels that may continue a known company's name ("Toyota" + "Camry V6")
 EXTENDING_LABELS = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}
 QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
@@ -128,11 +145,13 @@ class MentionResolver:
     def __call__(self, doc: Doc) -> Doc:
         self._split_entities(doc)
         self._extend_known_prefixes(doc)
+        self._add_acronym_expansions(doc)
         self._add_named_entities(doc)
         self._add_short_org_names(doc)
         self._add_described_entities(doc)
         self._add_known_surnames(doc)
         self._propagate_names(doc)
+        self._mark_born_people(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         lowercase_words = {t.text for t in doc if t.is_lower}
         quotes = [(m.start(1), m.end(1)) for m in QUOTED.finditer(doc.text)]
@@ -208,6 +227,46 @@ class MentionResolver:
         noun is part of the name, not a possessor and its possession."""
         prev = tok.doc[tok.i - 1]
         return prev.tag_ in ("NNS", "NNPS") or prev.lower_ in ("people", "women", "men", "children")
+
+    @staticmethod
+    def _mark_born_people(doc: Doc) -> None:
+        """'Osmund Ueland (born 27 September 1947)': whatever NER says, a name followed by a birth
+        date in parentheses is a person, in every mention of that name in the document."""
+        changes = []
+        for e in doc.ents:
+            if e.label_ != "PERSON" and e.end + 1 < len(doc) and doc[e.end].text == "(" \
+                    and doc[e.end + 1].lower_ in ("born", "b.", "née"):
+                changes.append(Span(doc, e.start, e.end, label="PERSON"))
+                doc.user_data.setdefault("described", {})[normalize_name(clean_name(e.text))] = "Person"
+        if changes:
+            starts = {c.start for c in changes}
+            doc.set_ents([e for e in doc.ents if e.start not in starts] + changes)
+
+    def _add_acronym_expansions(self, doc: Doc) -> None:
+        """'Norges Statsbaner (NSB)': the capitalised words before a parenthesised acronym that spell
+        it (initials first, the other letters in order) are the acronym's full name, whatever NER
+        made of them ('Statsbaner' as a PERSON)."""
+        changes = []
+        for e in doc.ents:
+            acr = e.text
+            if len(e) != 1 or not (2 <= len(acr) <= 8) or not acr.isupper() or not acr.isalpha() \
+                    or e.start < 2 or e.end >= len(doc) or doc[e.start - 1].text != "(" or doc[e.end].text != ")":
+                continue
+            best = None
+            i = e.start - 2
+            while i >= max(0, e.start - 2 - len(acr) - 2):
+                tok = doc[i]
+                if not (tok.is_title or tok.is_upper or (tok.lower_ in ACRONYM_GLUE and i < e.start - 2)):
+                    break
+                if tok.text[0].upper() == acr[0] and tok.lower_ not in ACRONYM_GLUE and _spells(acr, doc[i:e.start - 1].text):
+                    best = i
+                i -= 1
+            if best is not None and e.start - 1 - best >= 2:
+                label = e.label_ if e.label_ == "PRODUCT" or e.label_ in GRAPH_TYPES else "ORG"
+                changes.append(Span(doc, best, e.start - 1, label=label))
+        if changes:
+            keep = [x for x in doc.ents if not any(x.start < c.end and x.end > c.start for c in changes)]
+            doc.set_ents(sorted(keep + changes, key=lambda x: x.start))
 
     def _extend_known_prefixes(self, doc: Doc) -> None:
         """'Samsung Galaxy S9', 'Microsoft Mobile', 'Toyota Camry V6': the KB ruler claims the known
