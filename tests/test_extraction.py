@@ -171,3 +171,81 @@ def test_word_inside_a_quoted_title_is_not_an_entity(nlp):
     rec, _ = extract(nlp, 'The lab was compared to the "Lord of the Rings" villain by Microsoft staff.')
     assert "Rings" not in {e["label"] for e in rec["entities"].values()}
     assert "Microsoft" in {e["label"] for e in rec["entities"].values()}
+
+
+# --- document-level typing and boundaries (session 3) ---
+
+def test_title_line_is_its_own_sentence(nlp):
+    rec, facts = extract(nlp, "Zephyr Q\n\nZephyr Q is a discontinued media player developed by Google.\n"
+                              "The Zephyr Q was praised for its design.")
+    assert ("Google", "developed", "Zephyr Q") in facts
+    assert not any(e["label"] == "Zephyr" for e in rec["entities"].values())
+
+
+def test_known_company_prefix_joins_the_product_name(nlp):
+    rec, facts = extract(nlp, "Samsung said the Samsung Galaxy S9 sold well.")
+    assert "Samsung Galaxy S9" in {e["label"] for e in rec["entities"].values()}
+    assert ("Samsung Electronics", "developed", "Samsung Galaxy S9") in facts
+
+
+def test_org_name_prefix_of_a_sister_company_stays_below_default(nlp):
+    _, facts = extract(nlp, "The show aired on HGTV Canada and later on HGTV in the United States.", min_conf=0.0)
+    f = facts.get(("HGTV Canada", "parentOrganization", "HGTV"))
+    assert f is None or f["confidence"] < 0.5
+
+
+def test_acronym_spelled_by_preceding_words(nlp):
+    rec, facts = extract(nlp, "Ola Nordmann (born 3 May 1950) is a Norwegian engineer and former CEO of "
+                              "Norges Vassdragsbanen (NVB).")
+    ents = {e["label"]: e for e in rec["entities"].values()}
+    assert ents["Ola Nordmann"]["type"] == "Person"
+    assert "NVB" in ents["Norges Vassdragsbanen"]["aliases"]
+    f = facts[("Ola Nordmann", "ceoOf", "Norges Vassdragsbanen")]
+    assert f["former"] is True
+
+
+def test_comma_splits_an_ner_span_and_an_investor_stays_a_person(nlp):
+    _, facts = extract(nlp, "Dana Kovacs is an American investor. Prior to Bridgewater, Kovacs founded "
+                            "Northgate Capital Partners.")
+    assert ("Dana Kovacs", "founded", "Northgate Capital Partners") in facts
+
+
+def test_such_as_list_under_a_possessed_range(nlp):
+    rec, facts = extract(nlp, "Aselsan is a defence company. Aselsan is best known for its range of "
+                              "guided missiles such as Karaok and Sungur.")
+    assert ("Aselsan", "developed", "Karaok") in facts
+    assert ("Aselsan", "developed", "Sungur") in facts
+
+
+def test_belongs_to_and_owner_apposition(nlp):
+    _, facts = extract(nlp, "Seddon Atkinson belonged to the state-owned INI holding.")
+    assert ("Seddon Atkinson", "parentOrganization", "INI") in facts
+    _, facts = extract(nlp, "Property Brothers debuted on the W Network in 2011 and aired on the channel until "
+                            "its owner, Corus Entertainment, decided to shift the channel's focus.")
+    assert ("W Network", "parentOrganization", "Corus Entertainment") in facts
+
+
+def test_inverted_copula_title(nlp):
+    _, facts = extract(nlp, "The current president of the Rockefeller Brothers Fund is Stephen Heintz.")
+    assert ("Stephen Heintz", "leads", "Rockefeller Brothers Fund") in facts
+
+
+def test_named_chair_and_society_membership_are_not_employment(nlp):
+    _, facts = extract(nlp, "Anna Berg is the Freshfields Professor of Commercial Law at the University of Oxford. "
+                            "Berg is a member of the European Academy of Sciences and Arts.")
+    assert ("Anna Berg", "worksFor", "University of Oxford") in facts
+    assert not any(s == "Anna Berg" and o in ("Freshfields", "European Academy of Sciences and Arts")
+                   for s, _, o in facts)
+
+
+def test_coordinated_acquisition_shares_the_subject(nlp):
+    _, facts = extract(nlp, "Square Enix is a Japanese video game company. Square Enix has owned Taito "
+                            "Corporation since 2005, and acquired game publisher Eidos Interactive in 2009.")
+    assert ("Taito Corporation", "parentOrganization", "Square Enix") in facts
+    assert facts[("Square Enix", "acquired", "Eidos Interactive")]["date"] == "2009"
+
+
+def test_plural_possessive_stays_inside_a_name(nlp):
+    rec, _ = extract(nlp, "The film angered the Democratic People's Republic of Korea.")
+    labels = {e["label"] for e in rec["entities"].values()}
+    assert "Democratic People" not in labels

@@ -118,11 +118,9 @@ class MentionResolver:
         nxt = span.doc[span.end] if span.end < len(span.doc) else None
         return bool(nxt is not None and nxt.lower_ in ("model", "models", "llm"))
 
-    def descriptor_type(self, span: Span) -> str | None:
-        """Type implied by an apposed or compound common noun ('the startup X', 'a model called X')
-        or by the noun a list exemplifies ('missiles such as X and Y', 'apps including X')."""
-        root = span.root
-        head = root
+    def listed_type(self, span: Span) -> str | None:
+        """'missiles such as X and Y', 'apps including X': the type of the noun a list exemplifies."""
+        head = span.root
         while head.dep_ == "conj" and head.head.i < head.i:
             head = head.head
         if head.dep_ == "pobj" and (head.head.lower_ == "including" or head.head.lower_ == "as" and any(
@@ -132,6 +130,15 @@ class MentionResolver:
                 t = self.product_desc.get(cand.lemma_.lower()) or self.org_desc.get(cand.lemma_.lower())
                 if t:
                     return t
+        return None
+
+    def descriptor_type(self, span: Span) -> str | None:
+        """Type implied by an apposed or compound common noun ('the startup X', 'a model called X')
+        or by the noun a list exemplifies ('missiles such as X and Y', 'apps including X')."""
+        t = self.listed_type(span)
+        if t:
+            return t
+        root = span.root
         for tok in (root.head, *root.head.children) if root.dep_ in ("appos", "compound", "oprd", "attr", "dobj") else ():
             if tok.i in range(span.start, span.end) or tok.pos_ != "NOUN":
                 continue
@@ -174,6 +181,8 @@ class MentionResolver:
                 continue
             if t in ("Organization", "Product", "Company") and not kb_id:
                 t = self.descriptor_type(ent) or t
+            elif t == "Place" and not kb_id and len(ent) == 1:
+                t = self.listed_type(ent) or t  # "missiles such as Cirit and Sungur": not a place
             ent._.kg_type = t
             ent._.kg_key = f"kb:{kb_id}" if kb_id else None
             typed.append(ent)
@@ -374,6 +383,8 @@ class MentionResolver:
             span = doc[start:end]
             if any(self.kb.lookup(clean_name(e.text)) for e in doc.ents if e.start < end and e.end > start):
                 continue
+            if t == "Investor" and any(e.label_ == "PERSON" for e in doc.ents if e.start < end and e.end > start):
+                continue  # "Dana Kovacs is an American investor": a person who invests
             changes.append(Span(doc, start, end, label=t))
             doc.user_data.setdefault("described", {})[normalize_name(clean_name(span.text))] = t
         if changes:
