@@ -84,6 +84,7 @@ class MentionResolver:
         self.org_desc = {w: t for t, ws in LEX["org_descriptor_nouns"].items() for w in ws}
         self.generic = {w.casefold() for w in LEX["generic_names"]}
         self.org_suffixes = set(LEX["org_name_suffixes"])
+        self.office_titles = set(LEX["office_title_words"])
 
     # -- typing
     def type_of(self, span: Span) -> tuple[str | None, str | None]:
@@ -174,6 +175,9 @@ class MentionResolver:
             name = clean_name(ent.text)
             if t is None or not name:
                 continue
+            if not kb_id and type_family(t) == "Org" and len(name.split()) > 2 and name.split()[0] in self.office_titles \
+                    and name.split()[1] == "of":
+                continue  # "Minister of Public Service and Administration": an office, not an organisation
             if not kb_id and (all(part.casefold() in self.generic for part in re.split(r"[/\s]+", name) if part)
                               or (len(ent) == 1 and ent[0].pos_ != "PROPN" and ent.label_ not in GRAPH_TYPES
                                   and not (ent[0].is_upper and len(name) > 1)  # an acronym tagged NOUN: "NXT"
