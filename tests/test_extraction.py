@@ -249,3 +249,16 @@ def test_plural_possessive_stays_inside_a_name(nlp):
     rec, _ = extract(nlp, "The film angered the Democratic People's Republic of Korea.")
     labels = {e["label"] for e in rec["entities"].values()}
     assert "Democratic People" not in labels
+
+
+def test_possessed_part_noun_but_not_a_sister(nlp):
+    _, facts = extract(nlp, "He was the head trainer for WWE's developmental system NXT until 2015.")
+    assert ("NXT", "parentOrganization", "WWE") in facts
+    _, facts = extract(nlp, "Vortex is a music channel. Vortex showed programmes from its sister channels "
+                            "MTV and VH1.")
+    assert not any(p == "parentOrganization" for _, p, _ in facts)
+
+
+def test_office_title_is_not_an_organisation(nlp):
+    rec, _ = extract(nlp, "In 2014 Thandi Mokoena was appointed Minister of Public Service and Administration.")
+    assert not any(e["label"].startswith("Minister") for e in rec["entities"].values())

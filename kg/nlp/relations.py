@@ -68,6 +68,7 @@ class RelationExtractor:
         self.negations = set(LEX["negation_words"])
         self.former = set(LEX["former_markers"])
         self.org_suffixes = set(LEX["org_name_suffixes"])
+        self.non_relation_modifiers = set(LEX["non_relation_modifiers"])
         self.pronouns = {w: t for t, ws in LEX["pronouns"].items() for w in ws}
 
     # -- argument resolution
@@ -225,6 +226,9 @@ class RelationExtractor:
 
     def _facts_from_match(self, doc: Doc, spec: dict, toks: dict[str, Token], ctx: "DocContext") -> list[Fact]:
         trigger = toks.get("t") or toks.get("n") or toks.get(spec["object"]) or next(iter(toks.values()))
+        if any(c.lemma_.lower() in self.non_relation_modifiers and c.dep_ in ("amod", "compound", "nmod")
+               for t in toks.values() for c in t.children):
+            return []  # "its sister channels MTV and VH1", "rival studio X": not a part of it
         if spec.get("implicit_subject"):
             if any(c.dep_ in ("nsubj", "agent", "nsubjpass" if spec["id"].endswith("gerund") else "agent") for c in trigger.children):
                 return []
