@@ -262,3 +262,12 @@ def test_possessed_part_noun_but_not_a_sister(nlp):
 def test_office_title_is_not_an_organisation(nlp):
     rec, _ = extract(nlp, "In 2014 Thandi Mokoena was appointed Minister of Public Service and Administration.")
     assert not any(e["label"].startswith("Minister") for e in rec["entities"].values())
+
+
+def test_staff_working_on_a_product_act_for_their_organisation(nlp):
+    _, facts = extract(nlp, "Meta is a social media company. Several years ago, AI researchers were working "
+                            "on a chatbot called Tamagobot.")
+    assert ("Meta", "developed", "Tamagobot") in facts
+    _, facts = extract(nlp, "Kestrel Labs is a startup. Engineers at Google were working on a model called Quillon.")
+    assert ("Google", "developed", "Quillon") in facts
+    assert ("Kestrel Labs", "developed", "Quillon") not in facts

@@ -131,6 +131,15 @@ class RelationExtractor:
                         for g in c.children:
                             if g.dep_ == "pobj" and g.i in keys:
                                 return keys[g.i]
+            if tok.lemma_.lower() in LEX["staff_nouns"] and tok.dep_ in ("nsubj", "nsubjpass"):
+                # "AI researchers were working on X": the staff of the organisation named with them,
+                # else of the organisation the document is about
+                for c in tok.children:
+                    if c.dep_ == "prep" and c.lower_ in ("at", "from", "of", "in"):
+                        return next((keys[g.i] for g in c.children if g.i in keys), None)
+                    if c.dep_ == "poss":
+                        return self._key(doc, c, ctx, depth + 1)
+                return ctx.topic_org
             if tok.lower_ in ("company", "firm") and (any(c.lower_ == "the" for c in tok.children)
                                                       or (tok.dep_ == "compound" and any(c.lower_ == "the" for c in tok.head.children))):
                 return ctx.topic_org
