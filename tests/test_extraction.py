@@ -271,3 +271,11 @@ def test_staff_working_on_a_product_act_for_their_organisation(nlp):
     _, facts = extract(nlp, "Kestrel Labs is a startup. Engineers at Google were working on a model called Quillon.")
     assert ("Google", "developed", "Quillon") in facts
     assert ("Kestrel Labs", "developed", "Quillon") not in facts
+
+
+def test_unrecognised_name_before_birth_date_is_a_person_with_coordinated_jobs(nlp):
+    rec, facts = extract(nlp, "Mara Quell\n\nMara Quell (born 1978) is an American artist.\nShe currently teaches "
+                              "at Antioch College and previously taught at Northwestern University.")
+    assert {e["label"]: e["type"] for e in rec["entities"].values()}["Mara Quell"] == "Person"
+    assert ("Mara Quell", "worksFor", "Antioch College") in facts
+    assert ("Mara Quell", "worksFor", "Northwestern University") in facts

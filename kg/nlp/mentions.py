@@ -158,8 +158,8 @@ class MentionResolver:
         self._add_short_org_names(doc)
         self._add_described_entities(doc)
         self._add_known_surnames(doc)
-        self._propagate_names(doc)
         self._mark_born_people(doc)
+        self._propagate_names(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         lowercase_words = {t.text for t in doc if t.is_lower}
         quotes = [(m.start(1), m.end(1)) for m in QUOTED.finditer(doc.text)]
@@ -243,17 +243,31 @@ class MentionResolver:
 
     @staticmethod
     def _mark_born_people(doc: Doc) -> None:
-        """'Osmund Ueland (born 27 September 1947)': whatever NER says, a name followed by a birth
-        date in parentheses is a person, in every mention of that name in the document."""
+        """'Osmund Ueland (born 27 September 1947)': whatever NER says (or if it says nothing), a
+        name followed by a birth date in parentheses is a person, in every mention of that name in
+        the document."""
+        by_end = {e.end: e for e in doc.ents}
+        taken = {i for e in doc.ents for i in range(e.start, e.end)}
         changes = []
-        for e in doc.ents:
-            if e.label_ != "PERSON" and e.end + 1 < len(doc) and doc[e.end].text == "(" \
-                    and doc[e.end + 1].lower_ in ("born", "b.", "née"):
-                changes.append(Span(doc, e.start, e.end, label="PERSON"))
-                doc.user_data.setdefault("described", {})[normalize_name(clean_name(e.text))] = "Person"
+        for tok in doc[1:-1]:
+            if tok.text != "(" or doc[tok.i + 1].lower_ not in ("born", "b.", "née"):
+                continue
+            e = by_end.get(tok.i)
+            if e is None:
+                start = tok.i
+                while start > 0 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].is_title \
+                        and start - 1 not in taken and tok.i - start < 4:
+                    start -= 1
+                if tok.i - start < 2:
+                    continue
+                e = doc[start:tok.i]
+            elif e.label_ == "PERSON":
+                continue
+            changes.append(Span(doc, e.start, e.end, label="PERSON"))
+            doc.user_data.setdefault("described", {})[normalize_name(clean_name(e.text))] = "Person"
         if changes:
-            starts = {c.start for c in changes}
-            doc.set_ents([e for e in doc.ents if e.start not in starts] + changes)
+            keep = [e for e in doc.ents if not any(e.start < c.end and e.end > c.start for c in changes)]
+            doc.set_ents(sorted(keep + changes, key=lambda e: e.start))
 
     def _add_acronym_expansions(self, doc: Doc) -> None:
         """'Norges Statsbaner (NSB)': the capitalised words before a parenthesised acronym that spell
