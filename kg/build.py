@@ -132,7 +132,6 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
     if todo:
         for document, record in extract(todo, model, workers=workers, engine=engine,
                                          scheduler=scheduler, progress=progress):
-            record = _plain(record)
             if use_cache:
                 try:
                     cache.put(document, record)
@@ -168,19 +167,22 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
 # ------------------------------------------------------------------------------------------ extraction
 def extract(documents: list[Document], model: str = DEFAULT_MODEL, *, workers: int = 1, engine: str = "local",
             scheduler: str | None = None, progress: Progress | None = None) -> Iterator[tuple[Document, dict]]:
-    """(document, record) for every document, in the given order, with the chosen engine."""
+    """(document, record) for every document, in the given order, with the chosen engine.
+
+    Records are plain JSON data (see _plain) whatever the engine: pool and dask workers convert
+    them before sending, so the parent, which shares the cores with them, does not do it again."""
     if engine == "dask":
         yield from _extract_dask(documents, model, workers, scheduler, progress)
         return
-    chunks = chunk_documents(documents, workers)
-    if workers <= 1 or len(chunks) <= 1:
+    chunks = chunk_documents(documents, workers) if workers > 1 else [documents]
+    if len(chunks) <= 1:
         from .extract import extract_documents
 
         nlp = fit_max_length(worker_pipeline(model), documents)
         for i, (document, record) in enumerate(zip(documents, extract_documents(nlp, documents)), 1):
             if progress:
                 progress(i, len(documents))
-            yield document, record
+            yield document, _plain(record)
         return
     yield from _extract_pool(chunks, model, workers, progress)
 
@@ -188,12 +190,12 @@ def extract(documents: list[Document], model: str = DEFAULT_MODEL, *, workers: i
 def chunk_documents(documents: list[Document], workers: int, chunk_words: int = CHUNK_WORDS) -> list[list[Document]]:
     """Consecutive groups of documents of about ``chunk_words`` words, at least twelve per worker
     while the corpus allows, so that the last task leaves the other workers idle only briefly."""
-    total = sum(len(d.text.split()) for d in documents)
-    target = max(1, min(chunk_words, max(2_000, total // (12 * max(1, workers)))))
+    counts = [len(d.text.split()) for d in documents]
+    target = max(1, min(chunk_words, max(2_000, sum(counts) // (12 * max(1, workers)))))
     chunks, current, words = [], [], 0
-    for d in documents:
+    for d, n in zip(documents, counts):
         current.append(d)
-        words += len(d.text.split())
+        words += n
         if words >= target:
             chunks.append(current)
             current, words = [], 0

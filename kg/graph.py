@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from io import BytesIO
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from urllib.parse import quote
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
+from rdflib.plugins.serializers.turtle import VERB, TurtleSerializer
 
 if TYPE_CHECKING:  # importing kg.resolve pulls in spaCy (~1 s): not needed to read or write graphs
     from .resolve import Resolved
@@ -56,66 +58,128 @@ def _digest(*parts) -> str:
 
 
 def build_graph(resolved: Resolved) -> Graph:
+    """The graph of resolved entities and facts. The terms that recur (document IRIs, confidence
+    values, predicates) are made once; triples go straight to the store (the checks of Graph.add
+    only guard against non-terms), which matters at a million words, where this is serial work
+    after the parallel extraction."""
     g = new_graph()
+    store = g.store
+
+    def add(triple) -> None:
+        store.add(triple, g, quoted=False)
+
+    doc_nodes: dict[str, URIRef] = {}
+
+    def doc_node(doc_id: str) -> URIRef:
+        node = doc_nodes.get(doc_id)
+        if node is None:
+            node = doc_nodes[doc_id] = doc_iri(doc_id)
+        return node
+
+    confidences: dict[object, Literal] = {}
+    rdf_type, statement, derived = RDF.type, RDF.Statement, PROV.wasDerivedFrom
+    kg_sentence, kg_start, kg_end, kg_confidence = KG.sentence, KG.start, KG.end, KG.confidence
     for d in resolved.documents:
-        node = doc_iri(d["doc"])
-        g.add((node, RDF.type, KG.Document))
-        g.add((node, DCTERMS.title, Literal(d["title"])))
-        g.add((node, DCTERMS.source, Literal(Path(d["path"]).name)))
-        g.add((node, DCTERMS.identifier, Literal(d["doc"])))
-        g.add((node, KG.contentHash, Literal(d["sha256"])))
-        g.add((node, KG.words, Literal(d["words"])))
+        node = doc_node(d["doc"])
+        add((node, rdf_type, KG.Document))
+        add((node, DCTERMS.title, Literal(d["title"])))
+        add((node, DCTERMS.source, Literal(Path(d["path"]).name)))
+        add((node, DCTERMS.identifier, Literal(d["doc"])))
+        add((node, KG.contentHash, Literal(d["sha256"])))
+        add((node, KG.words, Literal(d["words"])))
     for e in resolved.entities.values():
         node = ENT[e.id]
-        g.add((node, RDF.type, KG[e.type]))
-        g.add((node, RDFS.label, Literal(e.label)))
+        add((node, rdf_type, KG[e.type]))
+        add((node, RDFS.label, Literal(e.label)))
         for a in e.aliases:
-            g.add((node, SKOS.altLabel, Literal(a)))
+            add((node, SKOS.altLabel, Literal(a)))
         if e.wikidata:
-            g.add((node, OWL.sameAs, WD[e.wikidata]))
-        g.add((node, KG.mentions, Literal(e.mentions)))
+            add((node, OWL.sameAs, WD[e.wikidata]))
+        add((node, KG.mentions, Literal(e.mentions)))
         for d in e.docs:
-            g.add((node, KG.mentionedIn, doc_iri(d)))
+            add((node, KG.mentionedIn, doc_node(d)))
     for f in resolved.facts:
         s, p, o = ENT[f["subject"]], KG[f["predicate"]], ENT[f["object"]]
-        g.add((s, p, o))
+        source = doc_node(f["doc"])
+        add((s, p, o))
         st = STMT[_digest(f["subject"], f["predicate"], f["object"], f["doc"], f["start"])]
-        g.add((st, RDF.type, RDF.Statement))
-        g.add((st, RDF.subject, s))
-        g.add((st, RDF.predicate, p))
-        g.add((st, RDF.object, o))
-        g.add((st, PROV.wasDerivedFrom, doc_iri(f["doc"])))
-        g.add((st, KG.sentence, Literal(f["sentence"])))
-        g.add((st, KG.start, Literal(f["start"])))
-        g.add((st, KG.end, Literal(f["end"])))
-        g.add((st, KG.confidence, _decimal(Decimal(str(f["confidence"])))))
+        add((st, rdf_type, statement))
+        add((st, RDF.subject, s))
+        add((st, RDF.predicate, p))
+        add((st, RDF.object, o))
+        add((st, derived, source))
+        add((st, kg_sentence, Literal(f["sentence"])))
+        add((st, kg_start, Literal(f["start"])))
+        add((st, kg_end, Literal(f["end"])))
+        confidence = confidences.get(f["confidence"])
+        if confidence is None:
+            confidence = confidences[f["confidence"]] = _decimal(Decimal(str(f["confidence"])))
+        add((st, kg_confidence, confidence))
         if f.get("role"):
-            g.add((st, KG.role, Literal(f["role"])))
+            add((st, KG.role, Literal(f["role"])))
         if f.get("former"):
-            g.add((st, KG.former, Literal(True)))
+            add((st, KG.former, Literal(True)))
         if f.get("date"):
-            g.add((st, KG.date, Literal(f["date"], datatype=XSD.gYear)))
+            add((st, KG.date, Literal(f["date"], datatype=XSD.gYear)))
         if f["predicate"] in EVENT_CLASS:
             cls, agent_p, money_p, money_key = EVENT_CLASS[f["predicate"]]
             ev = EVENT[_digest("event", f["subject"], f["predicate"], f["object"], f["doc"], f["start"])]
-            g.add((ev, RDF.type, cls))
-            g.add((ev, agent_p, s))
-            g.add((ev, KG.target, o))
-            g.add((ev, PROV.wasDerivedFrom, doc_iri(f["doc"])))
-            g.add((st, KG.event, ev))
+            add((ev, rdf_type, cls))
+            add((ev, agent_p, s))
+            add((ev, KG.target, o))
+            add((ev, derived, source))
+            add((st, KG.event, ev))
             if f.get(money_key) is not None:
                 value = _decimal(Decimal(str(f[money_key])).quantize(Decimal(1)))
-                g.add((ev, money_p, value))  # on the event only: the ontology's domain is the event class
+                add((ev, money_p, value))  # on the event only: the ontology's domain is the event class
             if f.get("date"):
-                g.add((ev, KG.date, Literal(f["date"], datatype=XSD.gYear)))
+                add((ev, KG.date, Literal(f["date"], datatype=XSD.gYear)))
             if f.get("stake"):
-                g.add((ev, KG.stake, Literal(f["stake"])))
+                add((ev, KG.stake, Literal(f["stake"])))
     return g
 
 
+class _Turtle(TurtleSerializer):
+    """rdflib's Turtle serializer, same bytes, with each IRI's prefixed name remembered.
+
+    rdflib works out the prefixed name of an IRI again at every occurrence, about half of the
+    time it takes to write a large graph. Once found, a name cannot change (rdflib caches how it
+    splits an IRI, and a prefix, once used, stays bound), so found names are kept; a lookup
+    that found none is repeated, as rdflib would."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._pnames: dict[tuple[URIRef, bool], str] = {}
+        self._labels: dict[tuple[URIRef, int], str] = {}
+
+    def get_pname(self, uri, gen_prefix: bool = True):
+        if not isinstance(uri, URIRef):
+            return None
+        name = self._pnames.get((uri, gen_prefix))
+        if name is None:
+            name = super().get_pname(uri, gen_prefix)
+            if name is not None:
+                self._pnames[uri, gen_prefix] = name
+        return name
+
+    def label(self, node, position: int) -> str:
+        """An IRI's label is fixed once it has a prefixed name: remembered the same way."""
+        if not isinstance(node, URIRef) or self.base is not None:
+            return super().label(node, position)
+        text = self._labels.get((node, position))
+        if text is None:
+            text = super().label(node, position)
+            if text == self._pnames.get((node, position == VERB)) or text in ("()", "a"):
+                self._labels[node, position] = text
+        return text
+
+
 def serialize(g: Graph) -> bytes:
-    """Turtle with sorted subjects and no blank nodes: byte-identical for the same graph."""
-    return g.serialize(format="turtle", encoding="utf-8")
+    """Turtle with sorted subjects and no blank nodes: byte-identical for the same graph
+    (what ``g.serialize(format="turtle", encoding="utf-8")`` writes, faster)."""
+    stream = BytesIO()
+    _Turtle(g).serialize(stream, base=g.base, encoding="utf-8")
+    return stream.getvalue()
 
 
 def write_atomic(path: str | Path, data: bytes, sync: bool = True) -> Path:
