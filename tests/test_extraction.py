@@ -279,3 +279,9 @@ def test_unrecognised_name_before_birth_date_is_a_person_with_coordinated_jobs(n
     assert {e["label"]: e["type"] for e in rec["entities"].values()}["Mara Quell"] == "Person"
     assert ("Mara Quell", "worksFor", "Antioch College") in facts
     assert ("Mara Quell", "worksFor", "Northwestern University") in facts
+
+
+def test_described_series_noun_stands_for_its_compound_name(nlp):
+    _, facts = extract(nlp, "The Orion Q (Quick) series is a line of high-end mobile devices produced by "
+                            "Zentek Electronics, a division of Zentek.")
+    assert ("Zentek Electronics", "developed", "Orion Q") in facts

@@ -381,23 +381,31 @@ class MentionResolver:
         proper name is an entity of the type its description says, whatever NER made of it."""
         changes = []
         for tok in doc:
-            if tok.pos_ != "PROPN" or tok.dep_ in ("compound", "flat"):
+            series = tok.pos_ == "NOUN" and tok.lower_ in ("series", "line", "family", "range", "lineup")
+            if not (tok.pos_ == "PROPN" or series) or tok.dep_ in ("compound", "flat"):
                 continue
             desc = None
             if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ == "be":
                 desc = next((c for c in tok.head.children if c.dep_ == "attr" and c.pos_ == "NOUN"), None)
-            if desc is None:
+            if desc is None and not series:
                 desc = next((c for c in tok.children if c.dep_ == "appos" and c.pos_ == "NOUN"), None)
             t = self._described_type(desc) if desc is not None else None
             if t is None:
                 continue
-            start = tok.i
-            while start > 0 and doc[start - 1].dep_ in ("compound", "flat", "nummod") and doc[start - 1].head.i <= tok.i \
-                    and doc[start - 1].pos_ in ("PROPN", "NUM"):
-                start -= 1
-            end = tok.i + 1
-            while end < len(doc) and doc[end].pos_ in ("PROPN", "NUM") and doc[end].head.i == tok.i and doc[end].dep_ in ("compound", "flat", "nummod", "appos") and doc[end].whitespace_:
-                break
+            if series:  # "The Orion Q (Quick) series is a line of devices": the name before the noun
+                names = [c.i for c in tok.children if c.dep_ in ("compound", "nmod") and c.pos_ == "PROPN" and c.i < tok.i]
+                if not names:
+                    continue
+                start = end = min(names)
+                while start > 0 and doc[start - 1].pos_ == "PROPN" and start <= doc[start - 1].head.i <= tok.i:
+                    start -= 1
+                while end < tok.i and doc[end].pos_ in ("PROPN", "NUM"):
+                    end += 1
+            else:
+                start, end = tok.i, tok.i + 1
+                while start > 0 and doc[start - 1].dep_ in ("compound", "flat", "nummod") and doc[start - 1].head.i <= tok.i \
+                        and doc[start - 1].pos_ in ("PROPN", "NUM"):
+                    start -= 1
             span = doc[start:end]
             if any(self.kb.lookup(clean_name(e.text)) for e in doc.ents if e.start < end and e.end > start):
                 continue

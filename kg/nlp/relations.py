@@ -125,6 +125,8 @@ class RelationExtractor:
                 for c in described.head.children:
                     if c.dep_ == "nsubj" and c.i in keys:
                         return keys[c.i]
+                    if c.dep_ == "nsubj" and c.pos_ == "NOUN" and c.i != tok.i:  # "The X series is a line of ..."
+                        return self._key(doc, c, ctx, depth + 1)
             if tok.lower_ in LEX["membership_nouns"]:  # "joined the faculty of the University of Hamburg"
                 for c in tok.children:
                     if c.dep_ == "prep" and c.lower_ in ("of", "at"):
