@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+from spacy.attrs import IS_QUOTE, IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -20,6 +22,7 @@ from .nlp.lexicon import GRAPH_TYPES
 #: linear in the document length instead of quadratic in the run (issue 6).
 MAX_SENTENCE_TOKENS = 200
 _SENTENCE_ENDS = {".", "!", "?", "…", "。", "！", "？"}
+_CLOSERS = {")", "]", "}"}
 
 
 def prepare(nlp: Language, document: Document) -> Doc:
@@ -36,29 +39,50 @@ def mark_paragraph_starts(doc: Doc) -> int:
     nowhere except after sentence-final punctuation (or a closing quote or bracket after it) or a
     line break. A title line ("Nexus Q" above "Nexus Q is a media player ...") is then not glued to
     the next sentence, and the small parser's stray splits ("CBBC | (short for Children's BBC) is
-    ...") are ruled out. Returns the number of paragraph starts."""
-    marked, prev_end = 0, True
-    for tok in doc:
-        if tok.is_space:
-            if "\n" in tok.text:
-                prev_end = True
-                if tok.text.count("\n") >= 2 and tok.i + 1 < len(doc):
-                    doc[tok.i + 1].is_sent_start = True
-                    marked += 1
-            continue
-        if tok.i > 0 and not prev_end:
-            tok.is_sent_start = False
-        if tok.text in _SENTENCE_ENDS:
-            prev_end = True
-        elif not (prev_end and (tok.is_quote or tok.is_bracket and tok.text in ")]}")):
-            prev_end = "\n" in tok.whitespace_ if False else False
-    return marked
+    ...") are ruled out. Returns the number of paragraph starts.
+
+    Works on integer columns (`Doc.to_array`/`Doc.from_array`): setting `Token.is_sent_start` one
+    token at a time re-scans the document on every call, which made this the costliest step of
+    our own code."""
+    n = len(doc)
+    if n == 0:
+        return 0
+    orth, space, quote = doc.to_array([ORTH, IS_SPACE, IS_QUOTE]).T
+    space = space.astype(bool)
+    newlines = np.zeros(n, dtype=np.int64)
+    for i in np.flatnonzero(space):
+        newlines[i] = doc[int(i)].text.count("\n")
+    ends = np.isin(orth, _hashes(doc, _SENTENCE_ENDS))
+    # a closing quote or bracket keeps the state of the token before it; so do plain spaces
+    transparent = (space & (newlines == 0)) | quote.astype(bool) | np.isin(orth, _hashes(doc, _CLOSERS))
+    decisive = (newlines > 0) | ends | ~(transparent | space)
+    value = (newlines > 0) | ends  # True: a sentence may start after this token
+    last = np.maximum.accumulate(np.where(decisive, np.arange(n), -1))
+    before = np.concatenate(([-1], last[:-1]))
+    may_start = np.where(before >= 0, value[np.maximum(before, 0)], True)
+    starts = np.zeros(n, dtype=np.int64)
+    starts[~space & ~may_start & (np.arange(n) > 0)] = -1
+    after_blank = np.flatnonzero(newlines[:-1] >= 2) + 1
+    starts[after_blank] = 1
+    starts[0] = 1
+    doc.from_array([SENT_START], starts.reshape(-1, 1).astype(np.uint64))
+    return int(len(after_blank))
 
 
 def cap_sentences(doc: Doc, limit: int = MAX_SENTENCE_TOKENS) -> int:
     """Preset a sentence start in every run of more than ``limit`` tokens with no sentence end,
     preferring the token after the run's last comma, semicolon or colon; the parser keeps preset
-    starts. Ordinary text never has such runs and is left alone. Returns the number of splits."""
+    starts. Ordinary text never has such runs and is left alone (checked on integer columns
+    first). Returns the number of splits."""
+    if len(doc) <= limit:
+        return 0
+    orth, space = doc.to_array([ORTH, IS_SPACE]).T
+    breaks = np.isin(orth, _hashes(doc, _SENTENCE_ENDS))
+    for i in np.flatnonzero(space):
+        breaks[i] = "\n" in doc[int(i)].text
+    last = np.maximum.accumulate(np.where(breaks, np.arange(len(doc)), -1))
+    if (np.arange(len(doc)) - last).max() <= limit:
+        return 0
     run_start, soft, splits = 0, None, 0
     for tok in doc:
         if tok.text in _SENTENCE_ENDS or (tok.is_space and "\n" in tok.text):
@@ -71,6 +95,11 @@ def cap_sentences(doc: Doc, limit: int = MAX_SENTENCE_TOKENS) -> int:
             doc[cut].is_sent_start = True
             run_start, soft, splits = cut, None, splits + 1
     return splits
+
+
+def _hashes(doc: Doc, words: Iterable[str]) -> np.ndarray:
+    """ORTH ids of the given strings in the document's vocabulary (for `np.isin`)."""
+    return np.array([doc.vocab.strings.add(w) for w in words], dtype=np.uint64)
 
 
 def extract_documents(nlp: Language, documents: Iterable[Document], batch_size: int = 16,
