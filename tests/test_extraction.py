@@ -285,3 +285,10 @@ def test_described_series_noun_stands_for_its_compound_name(nlp):
     _, facts = extract(nlp, "The Orion Q (Quick) series is a line of high-end mobile devices produced by "
                             "Zentek Electronics, a division of Zentek.")
     assert ("Zentek Electronics", "developed", "Orion Q") in facts
+
+
+def test_what_is_developed_by_someone_is_a_product_and_its_agent_a_maker(nlp):
+    rec, facts = extract(nlp, "Zorblax was developed by Taito in 1986.")
+    types = {e["label"]: e["type"] for e in rec["entities"].values()}
+    assert types["Zorblax"] == "Product" and types["Taito"] == "Company"
+    assert facts[("Taito", "developed", "Zorblax")]["date"] == "1986"

@@ -85,6 +85,7 @@ class MentionResolver:
         self.generic = {w.casefold() for w in LEX["generic_names"]}
         self.org_suffixes = set(LEX["org_name_suffixes"])
         self.office_titles = set(LEX["office_title_words"])
+        self.made_verbs = set(LEX["made_verbs"])
 
     # -- typing
     def type_of(self, span: Span) -> tuple[str | None, str | None]:
@@ -118,6 +119,19 @@ class MentionResolver:
     def _looks_like_model(self, span: Span) -> bool:
         nxt = span.doc[span.end] if span.end < len(span.doc) else None
         return bool(nxt is not None and nxt.lower_ in ("model", "models", "llm"))
+
+    def _made_by_someone(self, span: Span) -> bool:
+        """'X was developed by Y', 'X, a game developed by Y', 'X, designed by Y': a made thing."""
+        root = span.root
+        verbs = []
+        if root.dep_ == "nsubjpass":
+            verbs.append(root.head)
+        verbs += [c for c in root.children if c.dep_ == "acl"]
+        if root.dep_ in ("nsubj", "nsubjpass") and root.head.lemma_ == "be":  # "X is a game developed by Y"
+            for attr in root.head.children:
+                if attr.dep_ == "attr":
+                    verbs += [c for c in attr.children if c.dep_ == "acl"]
+        return any(v.lemma_.lower() in self.made_verbs and any(c.dep_ == "agent" for c in v.children) for v in verbs)
 
     def listed_type(self, span: Span) -> str | None:
         """'missiles such as X and Y', 'apps including X': the type of the noun a list exemplifies."""
@@ -185,8 +199,14 @@ class MentionResolver:
                 continue
             if t in ("Organization", "Product", "Company") and not kb_id:
                 t = self.descriptor_type(ent) or t
+            if t in ("Organization", "Company", "Person") and not kb_id and self._made_by_someone(ent):
+                t = "Product"  # "Arkanoid, developed by Taito": what is developed by someone is a product
+                doc.user_data.setdefault("described", {})[normalize_name(name)] = t
             elif t == "Place" and not kb_id and len(ent) == 1:
                 t = self.listed_type(ent) or t  # "missiles such as Cirit and Sungur": not a place
+                if t == "Place" and ent.root.dep_ == "pobj" and ent.root.head.dep_ == "agent" \
+                        and ent.root.head.head.lemma_.lower() in self.made_verbs:
+                    t = "Company"  # "developed by Taito": a maker, not a place
             ent._.kg_type = t
             ent._.kg_key = f"kb:{kb_id}" if kb_id else None
             typed.append(ent)
