@@ -11,8 +11,10 @@ each in a fresh process so that timings and peak memory are separate:
   * build: kg.build.build_corpus(...) without the cache (ingest, NLP with techkg's components,
            resolution, graph, Turtle; graph.html only with --html), once per --workers value.
 It prints words/s for both, their ratio (build / bare: 1.0 means our code costs nothing beyond
-spaCy), peak RSS (the whole process tree), the workers speed-up, and the growth between the
-smallest and largest size (time per word and memory).
+spaCy), the same ratio in CPU seconds of each whole process (start-up, ingest and model loading
+included on both sides; steadier than wall time on a shared machine), peak RSS (the whole process
+tree), the workers speed-up, and the growth between the smallest and largest size (time per word
+and memory).
 """
 from __future__ import annotations
 
@@ -115,6 +117,9 @@ def measured(args: list[str]) -> dict:
         raise SystemExit(f"benchmark step failed ({proc.returncode}): {' '.join(args)}")
     res = json.loads(out.strip().splitlines()[-1])
     res["wall"] = wall
+    # CPU seconds of the whole process tree (waited-for pool workers included): unlike wall time it
+    # does not grow when other jobs, or other tenants of a virtual machine, take the cores
+    res["cpu"] = usage.ru_utime + usage.ru_stime
     # psutil polling sums the tree; ru_maxrss (KiB on Linux) is the largest single process
     res["peak_rss_mb"] = max(peak[0] / 2**20, usage.ru_maxrss / 1024)
     return res
@@ -208,7 +213,10 @@ def main(argv=None) -> None:
             def keep(key, res):
                 if key not in row or res["seconds"] < row[key]["seconds"]:
                     peak = max(res["peak_rss_mb"], row.get(key, {}).get("peak_rss_mb", 0))
-                    row[key] = {**res, "peak_rss_mb": peak}
+                    cpu = min(res["cpu"], row.get(key, {}).get("cpu", res["cpu"]))
+                    row[key] = {**res, "peak_rss_mb": peak, "cpu": cpu}
+                else:
+                    row[key]["cpu"] = min(row[key]["cpu"], res["cpu"])
 
             for _ in range(max(1, args.repeat)):
                 if not args.no_bare:
@@ -237,6 +245,8 @@ def main(argv=None) -> None:
             row[f"kg build -w{w} words/s"] = f"{words / b['seconds']:,.0f}"
         if "bare" in r and "build1" in r:
             row["ratio (w1 / bare)"] = f"{r['bare']['seconds'] / r['build1']['seconds']:.2f}"
+        if "bare" in r and "build1" in r:
+            row["CPU ratio (w1 / bare)"] = f"{r['bare']['cpu'] / r['build1']['cpu']:.2f}"
         if "build1" in r and "build2" in r:
             row["speed-up w2"] = f"{r['build1']['seconds'] / r['build2']['seconds']:.2f}x"
         if "bare" in r:

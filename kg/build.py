@@ -132,6 +132,13 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
     if todo:
         for document, record in extract(todo, model, workers=workers, engine=engine,
                                          scheduler=scheduler, progress=progress):
+            if "error" in record:  # the pipeline failed on this document: report it, build the rest
+                reason = f"extraction failed ({record['error']})"
+                summary.skipped.append((document.path, reason))
+                summary.documents -= 1
+                if warn:
+                    warn(f"skipped {document.path}: {reason}")
+                continue
             if use_cache:
                 try:
                     cache.put(document, record)
@@ -144,7 +151,9 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
         lap("extract")
     summary.dropped = cache.prune(records) if use_cache and cache.folder.is_dir() else 0
 
-    ordered = [records[d.id] for d in documents]
+    ordered = [records[d.id] for d in documents if d.id in records]
+    if not ordered:
+        raise KGError("no document could be extracted: " + "; ".join(f"{p}: {r}" for p, r in summary.skipped[:3]))
     summary.words = sum(r["words"] for r in ordered)
     resolved = resolve(ordered, min_confidence=min_confidence)
     lap("resolve")

@@ -104,11 +104,28 @@ def _hashes(doc: Doc, words: Iterable[str]) -> np.ndarray:
 
 def extract_documents(nlp: Language, documents: Iterable[Document], batch_size: int = 16,
                       n_process: int = 1) -> Iterator[dict]:
-    """Run the pipeline over documents in batches and yield one record per document."""
+    """Run the pipeline over documents in batches and yield one record per document, in order.
+
+    A document the pipeline or the record builder fails on yields a failure record instead
+    ({"doc", "path", "error"}), so one bad document is reported and skipped while the rest build:
+    a failing batch is retried one document at a time to find it."""
     documents = list(documents)
-    docs = (prepare(nlp, d) for d in documents)
-    for document, doc in zip(documents, nlp.pipe(docs, batch_size=batch_size, n_process=n_process)):
-        yield doc_record(doc, document)
+    for start in range(0, len(documents), batch_size):
+        batch = documents[start:start + batch_size]
+        try:
+            docs = list(nlp.pipe((prepare(nlp, d) for d in batch), batch_size=batch_size, n_process=n_process))
+            records = [doc_record(doc, d) for doc, d in zip(docs, batch)]
+        except Exception:  # noqa: BLE001 - any failure is retried per document below
+            records = [_extract_one(nlp, d) for d in batch]
+        yield from records
+
+
+def _extract_one(nlp: Language, document: Document) -> dict:
+    try:
+        return doc_record(nlp(prepare(nlp, document)), document)
+    except Exception as exc:  # noqa: BLE001 - reported as a skipped document, never a crash
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return {"doc": document.id, "path": document.path, "error": message[:300]}
 
 
 def doc_record(doc: Doc, document: Document) -> dict:

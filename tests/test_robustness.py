@@ -820,3 +820,33 @@ def test_same_bytes_whatever_the_workers(run_kg, kg_command, tmp_path):
     assert "2 workers" in proc.stdout  # the pool really ran
     assert (tmp_path / "w2" / "graph.ttl").read_bytes() == (tmp_path / "w1" / "graph.ttl").read_bytes()
     assert (tmp_path / "w2" / "graph.html").read_bytes() == (tmp_path / "w1" / "graph.html").read_bytes()
+
+
+def test_a_document_the_pipeline_fails_on_is_skipped_and_the_rest_builds(tmp_path, monkeypatch):
+    """A crash inside a pipeline component on one document is reported; the others still build."""
+    from kg.build import build_corpus
+    from kg.nlp.mentions import MentionResolver
+
+    original = MentionResolver.__call__
+
+    def exploding(self, doc):
+        if "EXPLODE" in doc.text:
+            raise RuntimeError("boom on purpose")
+        return original(self, doc)
+
+    monkeypatch.setattr(MentionResolver, "__call__", exploding)
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Microsoft acquired GitHub in 2018.", encoding="utf-8")
+    (corpus / "bad.txt").write_text("EXPLODE. Google acquired YouTube in 2006.", encoding="utf-8")
+    warnings = []
+    summary = build_corpus([corpus], tmp_path / "out", html=False, use_cache=False, warn=warnings.append)
+    assert summary.documents == 1
+    assert [(Path(p).name, r) for p, r in summary.skipped] == [
+        ("bad.txt", "extraction failed (RuntimeError: boom on purpose)")]
+    assert warnings == [f"skipped {corpus / 'bad.txt'}: extraction failed (RuntimeError: boom on purpose)"]
+    g = load_graph(tmp_path / "out" / "graph.ttl")
+    labels = {str(o) for o in g.objects(None, RDFS.label)}
+    assert "GitHub" in labels and "YouTube" not in labels
+    with pytest.raises(KGError, match="no document could be extracted"):
+        build_corpus([corpus / "bad.txt"], tmp_path / "out2", html=False, use_cache=False)

@@ -36,8 +36,16 @@ def _spells(acronym: str, name: str) -> bool:
     return True
 
 
+def _replace_entities(doc: Doc, spans: list[Span]) -> None:
+    """Set ``spans`` as entities, dropping every entity that overlaps one of them."""
+    if spans:
+        keep = [e for e in doc.ents if not any(e.start < s.end and e.end > s.start for s in spans)]
+        doc.set_ents(sorted(keep + spans, key=lambda e: e.start))
+
+
 # NER labels that may continue a known company's name ("Toyota" + "Camry V6")
 EXTENDING_LABELS = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}
+BORN = re.compile(r"\((?:born|b\.|née)\b", re.IGNORECASE)
 QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
 
 
@@ -222,8 +230,7 @@ class MentionResolver:
         """The small model calls many companies PERSON ("Sega", "Square Enix Europe"). A person
         mention is an organisation when its name is also tagged as one elsewhere in the document
         and is never part of a longer person name, or when it extends an organisation's name."""
-        org_names = {clean_name(m.text) for m in mentions if type_family(m._.kg_type) == "Org" and not m._.kg_key}
-        org_names |= {clean_name(m.text) for m in mentions if type_family(m._.kg_type) == "Org" and m._.kg_key}
+        org_names = {clean_name(m.text) for m in mentions if type_family(m._.kg_type) == "Org"}
         person_words = {w for m in mentions if m._.kg_type == "Person" and len(m) > 1 for w in clean_name(m.text).split()}
         for m in mentions:
             if m._.kg_type != "Person" or m._.kg_key:
@@ -269,8 +276,9 @@ class MentionResolver:
         by_end = {e.end: e for e in doc.ents}
         taken = {i for e in doc.ents for i in range(e.start, e.end)}
         changes = []
-        for tok in doc[1:-1]:
-            if tok.text != "(" or doc[tok.i + 1].lower_ not in ("born", "b.", "née"):
+        for m in BORN.finditer(doc.text):
+            tok = doc.char_span(m.start(), m.start() + 1, alignment_mode="expand")[0]
+            if tok.i == 0 or tok.text != "(":
                 continue
             e = by_end.get(tok.i)
             if e is None:
@@ -285,9 +293,7 @@ class MentionResolver:
                 continue
             changes.append(Span(doc, e.start, e.end, label="PERSON"))
             doc.user_data.setdefault("described", {})[normalize_name(clean_name(e.text))] = "Person"
-        if changes:
-            keep = [e for e in doc.ents if not any(e.start < c.end and e.end > c.start for c in changes)]
-            doc.set_ents(sorted(keep + changes, key=lambda e: e.start))
+        _replace_entities(doc, changes)
 
     def _add_acronym_expansions(self, doc: Doc) -> None:
         """'Norges Statsbaner (NSB)': the capitalised words before a parenthesised acronym that spell
@@ -311,9 +317,7 @@ class MentionResolver:
             if best is not None and e.start - 1 - best >= 2:
                 label = e.label_ if e.label_ == "PRODUCT" or e.label_ in GRAPH_TYPES else "ORG"
                 changes.append(Span(doc, best, e.start - 1, label=label))
-        if changes:
-            keep = [x for x in doc.ents if not any(x.start < c.end and x.end > c.start for c in changes)]
-            doc.set_ents(sorted(keep + changes, key=lambda x: x.start))
+        _replace_entities(doc, changes)
 
     def _extend_known_prefixes(self, doc: Doc) -> None:
         """'Samsung Galaxy S9', 'Microsoft Mobile', 'Toyota Camry V6': the KB ruler claims the known
@@ -433,9 +437,7 @@ class MentionResolver:
                 continue  # "Dana Kovacs is an American investor": a person who invests
             changes.append(Span(doc, start, end, label=t))
             doc.user_data.setdefault("described", {})[normalize_name(clean_name(span.text))] = t
-        if changes:
-            keep = [e for e in doc.ents if not any(e.start < c.end and e.end > c.start for c in changes)]
-            doc.set_ents(sorted(keep + changes, key=lambda e: e.start))
+        _replace_entities(doc, changes)
 
     def _add_known_surnames(self, doc: Doc) -> None:
         """A surname NER missed or mislabelled ('Sutskever, who runs ...'; 'Bohigian' as NORP) is a
