@@ -23,11 +23,11 @@ from kg.evaluate import score  # noqa: E402
 
 def run_set(name: str, corpus: Path, gold_path: Path, modes: list[str], min_conf: float, tmp: Path) -> list[dict]:
     out = tmp / name
-    subprocess.run(["kg", "build", str(corpus), "-o", str(out), "--no-html", "--min-confidence", str(min_conf)],
+    subprocess.run([sys.executable, "-m", "kg.cli", "build", str(corpus), "-o", str(out), "--no-html", "--min-confidence", str(min_conf)],
                    check=True, stdout=subprocess.DEVNULL)
-    facts = subprocess.run(["kg", "facts", "-g", str(out / "graph.ttl"), "--format", "jsonl"],
+    facts = subprocess.run([sys.executable, "-m", "kg.cli", "facts", "-g", str(out / "graph.ttl"), "--format", "jsonl"],
                            check=True, capture_output=True, text=True).stdout
-    ents = subprocess.run(["kg", "entities", "-g", str(out / "graph.ttl"), "--format", "jsonl"],
+    ents = subprocess.run([sys.executable, "-m", "kg.cli", "entities", "-g", str(out / "graph.ttl"), "--format", "jsonl"],
                           check=True, capture_output=True, text=True).stdout
     facts = [json.loads(line) for line in facts.splitlines() if line.strip()]
     ents = [json.loads(line) for line in ents.splitlines() if line.strip()]
