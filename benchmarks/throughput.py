@@ -12,7 +12,7 @@ each in a fresh process so that timings and peak memory are separate:
            resolution, graph, Turtle; graph.html only with --html), once per --workers value.
 It prints words/s for both, their ratio (build / bare: 1.0 means our code costs nothing beyond
 spaCy), the same ratio in CPU seconds of each whole process (start-up, ingest and model loading
-included on both sides; steadier than wall time on a shared machine), peak RSS (the whole process
+included on both sides; it leaves out time the process waited for a core), peak RSS (the whole process
 tree), the workers speed-up, and the growth between the smallest and largest size (time per word
 and memory).
 """
@@ -117,8 +117,8 @@ def measured(args: list[str]) -> dict:
         raise SystemExit(f"benchmark step failed ({proc.returncode}): {' '.join(args)}")
     res = json.loads(out.strip().splitlines()[-1])
     res["wall"] = wall
-    # CPU seconds of the whole process tree (waited-for pool workers included): unlike wall time it
-    # does not grow when other jobs, or other tenants of a virtual machine, take the cores
+    # CPU seconds of the whole process tree (waited-for pool workers included): leaves out time spent
+    # waiting for a core, though a virtual machine's slower minutes still inflate it
     res["cpu"] = usage.ru_utime + usage.ru_stime
     # psutil polling sums the tree; ru_maxrss (KiB on Linux) is the largest single process
     res["peak_rss_mb"] = max(peak[0] / 2**20, usage.ru_maxrss / 1024)
