@@ -475,8 +475,8 @@ class RelationExtractor:
                 rest = words[n:]
                 if family == "Org" and all(w in self.org_suffixes for w in rest):
                     break  # "Scale AI" is Scale itself, not a part of it
-                if all(ROMAN_OR_NUMBER.fullmatch(w) for w in rest):
-                    break  # "WrestleMania 33", "X-Men Legends II": an edition or sequel, not a part
+                if ROMAN_OR_NUMBER.fullmatch(rest[0].rstrip(":,")):
+                    break  # "WrestleMania 33", "X-Men Legends II: Rise of ...": an edition or sequel
                 key = org_names.get(normalize_name(" ".join(words[:n])))
                 if key is None:
                     entry = self.kb.lookup(" ".join(words[:n]))
