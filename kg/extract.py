@@ -6,6 +6,7 @@ module returns, so extraction can be batched (`nlp.pipe`), cached per document, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 from spacy.attrs import IS_QUOTE, IS_SPACE, ORTH, SENT_START
@@ -29,12 +30,31 @@ def prepare(nlp: Language, document: Document) -> Doc:
     """A tokenised Doc carrying the document's link targets for the pipeline's entity typing."""
     doc = nlp.make_doc(document.text)
     doc.user_data["links"] = tuple((link.start, link.end, link.href) for link in document.links)
-    mark_paragraph_starts(doc)
-    cap_sentences(doc)
+    layout = _layout(doc)
+    mark_paragraph_starts(doc, layout)
+    cap_sentences(doc, layout=layout)
     return doc
 
 
-def mark_paragraph_starts(doc: Doc) -> int:
+class _Layout(NamedTuple):
+    """Integer columns of a Doc that the layout rules read (one `Doc.to_array` call)."""
+    orth: np.ndarray
+    space: np.ndarray     # bool: a whitespace token
+    quote: np.ndarray     # bool
+    newlines: np.ndarray  # line breaks inside each whitespace token
+    ends: np.ndarray      # bool: sentence-final punctuation
+
+
+def _layout(doc: Doc) -> _Layout:
+    orth, space, quote = doc.to_array([ORTH, IS_SPACE, IS_QUOTE]).reshape(-1, 3).T
+    space = space.astype(bool)
+    newlines = np.zeros(len(doc), dtype=np.int64)
+    for i in np.flatnonzero(space):  # whitespace tokens are few: only they are read as text
+        newlines[i] = doc[int(i)].text.count("\n")
+    return _Layout(orth, space, quote.astype(bool), newlines, np.isin(orth, _hashes(doc, _SENTENCE_ENDS)))
+
+
+def mark_paragraph_starts(doc: Doc, layout: _Layout | None = None) -> int:
     """Preset sentence starts from the layout: a sentence starts after every blank line, and
     nowhere except after sentence-final punctuation (or a closing quote or bracket after it) or a
     line break. A title line ("Nexus Q" above "Nexus Q is a media player ...") is then not glued to
@@ -47,14 +67,9 @@ def mark_paragraph_starts(doc: Doc) -> int:
     n = len(doc)
     if n == 0:
         return 0
-    orth, space, quote = doc.to_array([ORTH, IS_SPACE, IS_QUOTE]).T
-    space = space.astype(bool)
-    newlines = np.zeros(n, dtype=np.int64)
-    for i in np.flatnonzero(space):
-        newlines[i] = doc[int(i)].text.count("\n")
-    ends = np.isin(orth, _hashes(doc, _SENTENCE_ENDS))
+    orth, space, quote, newlines, ends = layout or _layout(doc)
     # a closing quote or bracket keeps the state of the token before it; so do plain spaces
-    transparent = (space & (newlines == 0)) | quote.astype(bool) | np.isin(orth, _hashes(doc, _CLOSERS))
+    transparent = (space & (newlines == 0)) | quote | np.isin(orth, _hashes(doc, _CLOSERS))
     decisive = (newlines > 0) | ends | ~(transparent | space)
     value = (newlines > 0) | ends  # True: a sentence may start after this token
     last = np.maximum.accumulate(np.where(decisive, np.arange(n), -1))
@@ -69,17 +84,15 @@ def mark_paragraph_starts(doc: Doc) -> int:
     return int(len(after_blank))
 
 
-def cap_sentences(doc: Doc, limit: int = MAX_SENTENCE_TOKENS) -> int:
+def cap_sentences(doc: Doc, limit: int = MAX_SENTENCE_TOKENS, layout: _Layout | None = None) -> int:
     """Preset a sentence start in every run of more than ``limit`` tokens with no sentence end,
     preferring the token after the run's last comma, semicolon or colon; the parser keeps preset
     starts. Ordinary text never has such runs and is left alone (checked on integer columns
     first). Returns the number of splits."""
     if len(doc) <= limit:
         return 0
-    orth, space = doc.to_array([ORTH, IS_SPACE]).T
-    breaks = np.isin(orth, _hashes(doc, _SENTENCE_ENDS))
-    for i in np.flatnonzero(space):
-        breaks[i] = "\n" in doc[int(i)].text
+    layout = layout or _layout(doc)
+    breaks = layout.ends | (layout.newlines > 0)
     last = np.maximum.accumulate(np.where(breaks, np.arange(len(doc)), -1))
     if (np.arange(len(doc)) - last).max() <= limit:
         return 0

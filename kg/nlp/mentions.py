@@ -10,6 +10,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
@@ -475,8 +477,10 @@ class MentionResolver:
         owner = {i: n for n, e in enumerate(ents) for i in range(e.start, e.end)}
         new: list[Span] = []
         taken: set[int] = set()
-        for tok in doc:
-            for key in by_first.get(tok.text, ()):
+        firsts = np.array([doc.vocab.strings[w] for w in by_first], dtype=np.uint64)
+        for i in np.flatnonzero(np.isin(doc.to_array(ORTH), firsts)):  # only where a name can start
+            tok = doc[int(i)]
+            for key in by_first[tok.text]:
                 end = tok.i + len(key)
                 if end > len(doc) or any(doc[i].text != w for i, w in zip(range(tok.i, end), key)) \
                         or any(i in taken for i in range(tok.i, end)):
@@ -489,9 +493,7 @@ class MentionResolver:
                 new.append(Span(doc, tok.i, end, label=names[key]))
                 taken.update(range(tok.i, end))
                 break
-        if new:
-            keep = [e for e in ents if not any(e.start >= s.start and e.end <= s.end for s in new)]
-            doc.set_ents(sorted(keep + new, key=lambda e: e.start))
+        _replace_entities(doc, new)  # the entities a new span overlaps all lie inside it
 
     def _add_short_org_names(self, doc: Doc) -> None:
         """'Scale' after 'Scale AI': the first word of a multi-word company name names it too."""

@@ -69,6 +69,9 @@ class RelationExtractor:
         self.former = set(LEX["former_markers"])
         self.org_suffixes = set(LEX["org_name_suffixes"])
         self.non_relation_modifiers = set(LEX["non_relation_modifiers"])
+        self.staff_nouns = set(LEX["staff_nouns"])
+        self.membership_titles = set(LEX["membership_titles"])
+        self.society_cues = set(LEX["society_name_cues"])
         self.pronouns = {w: t for t, ws in LEX["pronouns"].items() for w in ws}
 
     # -- argument resolution
@@ -133,7 +136,7 @@ class RelationExtractor:
                         for g in c.children:
                             if g.dep_ == "pobj" and g.i in keys:
                                 return keys[g.i]
-            if tok.lemma_.lower() in LEX["staff_nouns"] and tok.dep_ in ("nsubj", "nsubjpass"):
+            if tok.lemma_.lower() in self.staff_nouns and tok.dep_ in ("nsubj", "nsubjpass"):
                 # "AI researchers were working on X": the staff of the organisation named with them,
                 # else of the organisation the document is about
                 for c in tok.children:
@@ -384,8 +387,7 @@ class RelationExtractor:
         for org in orgs:
             if org == person or not ctx.types_ok(org, ["Org"]):
                 continue
-            if title.lower_ in LEX["membership_titles"] and any(
-                    cue in ctx.clusters[org].label.split() for cue in LEX["society_name_cues"]):
+            if title.lower_ in self.membership_titles and self.society_cues.intersection(ctx.clusters[org].label.split()):
                 continue  # a member of an academy, society or party is not employed by it
             attrs = {"role": role}
             if former:
