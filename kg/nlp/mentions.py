@@ -49,6 +49,8 @@ def _replace_entities(doc: Doc, spans: list[Span]) -> None:
 EXTENDING_LABELS = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}
 BORN = re.compile(r"\((?:born|b\.|née)\b", re.IGNORECASE)
 QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
+# a document's first line of the form "Name: Subtitle" ("Titanfall: Assault"), at most 10 words
+COLON_TITLE = re.compile(r"\A\s*([A-Z0-9][^\n:]{0,60}: [A-Z0-9][^\n:]{0,60}?)\s*(?:\n|\Z)")
 
 
 @dataclass
@@ -176,6 +178,7 @@ class MentionResolver:
 
     def __call__(self, doc: Doc) -> Doc:
         self._split_entities(doc)
+        self._join_colon_title(doc)
         self._extend_known_prefixes(doc)
         self._add_acronym_expansions(doc)
         self._add_named_entities(doc)
@@ -271,6 +274,24 @@ class MentionResolver:
         return prev.tag_ in ("NNS", "NNPS") or prev.lower_ in ("people", "women", "men", "children")
 
     @staticmethod
+    def _join_colon_title(doc: Doc) -> None:
+        """'Excitebots: Trick Racing': a document titled 'Name: Subtitle' is about one thing with that
+        whole name, which NER splits at the colon. Every occurrence of the title in the text is one
+        entity, labelled as NER labelled its parts (a product by default)."""
+        m = COLON_TITLE.match(doc.text)
+        if not m or len(m.group(1).split()) > 10:
+            return
+        title = m.group(1)
+        spans = []
+        for occ in re.finditer(re.escape(title) + r"(?!\w)", doc.text):
+            span = doc.char_span(occ.start(), occ.end())
+            if span is None:
+                continue
+            labels = [e.label_ for e in span.ents if e.label_ in EXTENDING_LABELS]
+            spans.append(Span(doc, span.start, span.end, label=labels[-1] if labels else "PRODUCT"))
+        _replace_entities(doc, spans)
+
+    @staticmethod
     def _mark_born_people(doc: Doc) -> None:
         """'Osmund Ueland (born 27 September 1947)': whatever NER says (or if it says nothing), a
         name followed by a birth date in parentheses is a person, in every mention of that name in
@@ -341,16 +362,19 @@ class MentionResolver:
             if not known and (nxt is None or nxt.label_ not in ("PRODUCT", "WORK_OF_ART")):
                 continue  # NER split "Toyota | Camry V6" itself: only a product name continues it
             if nxt is not None:
-                if nxt.ent_id_ or nxt.label_ not in EXTENDING_LABELS or not nxt[0].is_title and not nxt[0].is_upper:
+                one_word_person = known and nxt.label_ == "PERSON" and len(nxt) == 1  # "Google Calendar"
+                if nxt.ent_id_ or not (nxt.label_ in EXTENDING_LABELS or one_word_person) \
+                        or not nxt[0].is_title and not nxt[0].is_upper:
                     continue
-                end, label = nxt.end, nxt.label_
+                end, label = nxt.end, "PRODUCT" if one_word_person else nxt.label_
             else:
                 if e.label_ != "Company":
                     continue  # "Stanford CRFM HELM": a lab's or university's name is not a maker's prefix
                 end = e.end
-                while end < len(doc) and not doc[end].ent_type_ and doc[end].tag_ == "NNP" and (
+                while end < len(doc) and not doc[end].ent_type_ and (
+                        doc[end].tag_ == "NNP") and (
                         doc[end].is_title or doc[end].is_upper) and doc[end - 1].whitespace_ == " ":
-                    end += 1
+                    end += 1  # "Google Sites"
                 while end < len(doc) and end > e.end and not doc[end].ent_type_ and doc[end].like_num \
                         and doc[end - 1].whitespace_ == " ":
                     end += 1

@@ -73,6 +73,8 @@ class RelationExtractor:
         self.membership_titles = set(LEX["membership_titles"])
         self.society_cues = set(LEX["society_name_cues"])
         self.pronouns = {w: t for t, ws in LEX["pronouns"].items() for w in ws}
+        self.descriptor_types = {w: t for key in ("referring_nouns", "org_descriptor_nouns", "product_descriptor_nouns")
+                                 for t, ws in LEX[key].items() if t != "about" for w in ws}
 
     # -- argument resolution
     def keys_at(self, doc: Doc, tok: Token, ctx: "DocContext", conj: bool = True) -> list[str]:
@@ -148,6 +150,9 @@ class RelationExtractor:
             if tok.lower_ in ("company", "firm") and (any(c.lower_ == "the" for c in tok.children)
                                                       or (tok.dep_ == "compound" and any(c.lower_ == "the" for c in tok.head.children))):
                 return ctx.topic_org
+            if tok.dep_ in ("nsubj", "nsubjpass") and tok.lemma_.lower() in self.descriptor_types \
+                    and any(c.lower_ in ("the", "this") for c in tok.children):
+                return ctx.definite(tok, self.descriptor_types[tok.lemma_.lower()])
         return None
 
     def clause_subject(self, doc: Doc, tok: Token, ctx: "DocContext") -> list[str]:
@@ -551,6 +556,26 @@ class DocContext:
         self._subject_cache[i] = key
         return key
 
+    def definite(self, tok: Token, noun_type: str) -> str | None:
+        """'The game was developed by X', 'The channel was owned by Y': a definite description as a
+        subject names the entity just talked about, so the previous sentence's subject when its type
+        fits the noun, else the entity the document opens with when that fits."""
+        want = type_family(noun_type)
+        prev = self.previous(tok.sent)
+        candidates = [self.sentence_subject(prev) if prev is not None else None, self.lead_subject()]
+        for key in candidates:
+            if key and type_family(self.clusters[key].type) == want:
+                return key
+        return None
+
+    def lead_subject(self) -> str | None:
+        """The subject of the document's first sentence that has one: what an article is about."""
+        for sent in self.sents[:3]:
+            key = self.sentence_subject(sent)
+            if key:
+                return key
+        return None
+
     def previous(self, sent: Span, back: int = 1) -> Span | None:
         i = self.sent_index.get(sent.start)
         return self.sents[i - back] if i is not None and i - back >= 0 else None
@@ -587,6 +612,8 @@ class DocContext:
             return t == "Person"
         if want == "Organization":
             return t in ORG_TYPES
+        if want == "Thing":  # "it": an organisation or a product, never a person
+            return t != "Person"
         return t in ORG_TYPES or t == "Person"
 
     def previous_person(self, sent: Span) -> str | None:
