@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import numpy as np
-from spacy.attrs import IS_QUOTE, IS_SPACE, ORTH, SENT_START
+from spacy.attrs import IS_ALPHA, IS_QUOTE, IS_SPACE, ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -43,23 +43,27 @@ class _Layout(NamedTuple):
     quote: np.ndarray     # bool
     newlines: np.ndarray  # line breaks inside each whitespace token
     ends: np.ndarray      # bool: sentence-final punctuation
+    glued: np.ndarray     # bool: directly followed by a word, no space between ("compliant.NET")
 
 
 def _layout(doc: Doc) -> _Layout:
-    orth, space, quote = doc.to_array([ORTH, IS_SPACE, IS_QUOTE]).reshape(-1, 3).T
+    orth, space, quote, alpha, spaced = doc.to_array([ORTH, IS_SPACE, IS_QUOTE, IS_ALPHA, SPACY]).reshape(-1, 5).T
     space = space.astype(bool)
     newlines = np.zeros(len(doc), dtype=np.int64)
     for i in np.flatnonzero(space):  # whitespace tokens are few: only they are read as text
         newlines[i] = doc[int(i)].text.count("\n")
-    return _Layout(orth, space, quote.astype(bool), newlines, np.isin(orth, _hashes(doc, _SENTENCE_ENDS)))
+    glued = np.zeros(len(doc), dtype=bool)
+    glued[:-1] = (spaced[:-1] == 0) & (alpha[1:] == 1)
+    return _Layout(orth, space, quote.astype(bool), newlines, np.isin(orth, _hashes(doc, _SENTENCE_ENDS)), glued)
 
 
 def mark_paragraph_starts(doc: Doc, layout: _Layout | None = None) -> int:
     """Preset sentence starts from the layout: a sentence starts after every blank line, and
     nowhere except after sentence-final punctuation (or a closing quote or bracket after it) or a
-    line break. A title line ("Nexus Q" above "Nexus Q is a media player ...") is then not glued to
-    the next sentence, and the small parser's stray splits ("CBBC | (short for Children's BBC) is
-    ...") are ruled out. Returns the number of paragraph starts.
+    line break; a full stop glued to the next word ("the.NET Foundation") ends no sentence. A
+    title line ("Nexus Q" above "Nexus Q is a media player ...") is then not glued to the next
+    sentence, and the small parser's stray splits ("CBBC | (short for Children's BBC) is ...")
+    are ruled out. Returns the number of paragraph starts.
 
     Works on integer columns (`Doc.to_array`/`Doc.from_array`): setting `Token.is_sent_start` one
     token at a time re-scans the document on every call, which made this the costliest step of
@@ -67,11 +71,13 @@ def mark_paragraph_starts(doc: Doc, layout: _Layout | None = None) -> int:
     n = len(doc)
     if n == 0:
         return 0
-    orth, space, quote, newlines, ends = layout or _layout(doc)
+    orth, space, quote, newlines, ends, glued = layout or _layout(doc)
     # a closing quote or bracket keeps the state of the token before it; so do plain spaces
     transparent = (space & (newlines == 0)) | quote | np.isin(orth, _hashes(doc, _CLOSERS))
     decisive = (newlines > 0) | ends | ~(transparent | space)
-    value = (newlines > 0) | ends  # True: a sentence may start after this token
+    # True: a sentence may start after this token; a full stop glued to the next word ("the.NET
+    # Foundation", "Microsoft.NET") ends no sentence
+    value = (newlines > 0) | (ends & ~glued)
     last = np.maximum.accumulate(np.where(decisive, np.arange(n), -1))
     before = np.concatenate(([-1], last[:-1]))
     may_start = np.where(before >= 0, value[np.maximum(before, 0)], True)

@@ -51,6 +51,8 @@ BORN = re.compile(r"\((?:born|b\.|née)\b", re.IGNORECASE)
 QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
 # a document's first line of the form "Name: Subtitle" ("Titanfall: Assault"), at most 10 words
 COLON_TITLE = re.compile(r"\A\s*([A-Z0-9][^\n:]{0,60}: [A-Z0-9][^\n:]{0,60}?)\s*(?:\n|\Z)")
+# an encyclopedia title with a lowercase qualifier: "Mono (software)", "Breakout (video game)"
+QUALIFIED_TITLE = re.compile(r"\A\s*([A-Z0-9][^\n():]{0,60}?) \(([a-z][a-z -]{1,40})\)\s*(?:\n|\Z)")
 
 
 @dataclass
@@ -159,14 +161,17 @@ class MentionResolver:
                     return t
         return None
 
-    def descriptor_type(self, span: Span) -> str | None:
+    def descriptor_type(self, span: Span, compound: bool = False) -> str | None:
         """Type implied by an apposed or compound common noun ('the startup X', 'a model called X')
         or by the noun a list exemplifies ('missiles such as X and Y', 'apps including X')."""
         t = self.listed_type(span)
         if t:
             return t
         root = span.root
-        for tok in (root.head, *root.head.children) if root.dep_ in ("appos", "compound", "oprd", "attr", "dobj") else ():
+        near = [root.head, *root.head.children] if root.dep_ in ("appos", "compound", "oprd", "attr", "dobj") else []
+        if compound:  # "the arcade game Pong": a common noun compounded right before the name
+            near += [c for c in root.children if c.dep_ == "compound" and c.i == span.start - 1]
+        for tok in near:
             if tok.i in range(span.start, span.end) or tok.pos_ != "NOUN":
                 continue
             word = tok.lower_
@@ -179,6 +184,7 @@ class MentionResolver:
     def __call__(self, doc: Doc) -> Doc:
         self._split_entities(doc)
         self._join_colon_title(doc)
+        self._type_qualified_title(doc)
         self._extend_known_prefixes(doc)
         self._add_acronym_expansions(doc)
         self._add_named_entities(doc)
@@ -189,11 +195,12 @@ class MentionResolver:
         self._propagate_names(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         lowercase_words = {t.text for t in doc if t.is_lower}
+        described = doc.user_data.get("described", {})
         quotes = [(m.start(1), m.end(1)) for m in QUOTED.finditer(doc.text)]
         typed: list[Span] = []
         for ent in mentions:
             if len(ent) == 1 and ent[0].is_title and ent[0].text.lower() in lowercase_words \
-                    and not self.kb.lookup(ent.text):
+                    and not self.kb.lookup(ent.text) and normalize_name(ent.text) not in described:
                 continue  # "Content is ..." at a sentence start: the document also writes "content"
             if any(a <= ent.start_char and ent.end_char <= b and (ent.start_char, ent.end_char) != (a, b)
                    for a, b in quotes) and not self.kb.lookup(clean_name(ent.text)):
@@ -216,7 +223,8 @@ class MentionResolver:
                 t = "Product"  # "Arkanoid, developed by Taito": what is developed by someone is a product
                 doc.user_data.setdefault("described", {})[normalize_name(name)] = t
             elif t == "Place" and not kb_id and len(ent) == 1:
-                t = self.listed_type(ent) or t  # "missiles such as Cirit and Sungur": not a place
+                # "missiles such as Cirit and Sungur", "the arcade game Pong": not a place
+                t = self.descriptor_type(ent, compound=True) or t
                 if t == "Place" and ent.root.dep_ == "pobj" and ent.root.head.dep_ == "agent" \
                         and ent.root.head.head.lemma_.lower() in self.made_verbs:
                     t = "Company"  # "developed by Taito": a maker, not a place
@@ -289,6 +297,30 @@ class MentionResolver:
                 continue
             labels = [e.label_ for e in span.ents if e.label_ in EXTENDING_LABELS]
             spans.append(Span(doc, span.start, span.end, label=labels[-1] if labels else "PRODUCT"))
+        _replace_entities(doc, spans)
+
+    def _type_qualified_title(self, doc: Doc) -> None:
+        """'Mono (software)': an encyclopedia article titled with a qualifier names its subject and
+        says what it is. Every standalone mention of the name is that entity, typed by the qualifier's
+        noun; a mention inside a longer name NER found ('Mono project' is kept whole) is left alone."""
+        m = QUALIFIED_TITLE.match(doc.text)
+        if not m:
+            return
+        name, qualifier = m.group(1), m.group(2).strip()
+        last = qualifier.split()[-1]
+        t = next((d[w] for w in (qualifier, last) for d in (self.product_desc, self.org_desc) if w in d), None)
+        if t is None:
+            return
+        spans = []
+        for occ in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", doc.text):
+            span = doc.char_span(occ.start(), occ.end())
+            if span is None or any(e.start < span.start or e.end > span.end for e in span.ents) \
+                    or any(e.start < span.end and e.end > span.start and (e.start < span.start or e.end > span.end)
+                           for e in doc.ents):
+                continue
+            spans.append(Span(doc, span.start, span.end, label=t))
+        if spans:
+            doc.user_data.setdefault("described", {})[normalize_name(name)] = t
         _replace_entities(doc, spans)
 
     @staticmethod

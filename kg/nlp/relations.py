@@ -251,6 +251,8 @@ class RelationExtractor:
         if spec.get("implicit_subject"):
             if any(c.dep_ in ("nsubj", "agent", "nsubjpass" if spec["id"].endswith("gerund") else "agent") for c in trigger.children):
                 return []
+            if any(c.dep_ == "aux" and c.lower_ in ("can", "could", "may", "might") for c in trigger.children):
+                return []  # "The game could be bought with the wheel": anyone may buy it, no deal is told
             subjects = ctx.context_subject(trigger, spec)
         elif spec["subject"] == "@clause_subject":
             subjects = self.clause_subject(doc, trigger, ctx)
