@@ -47,6 +47,7 @@ def _replace_entities(doc: Doc, spans: list[Span]) -> None:
 
 # NER labels that may continue a known company's name ("Toyota" + "Camry V6")
 EXTENDING_LABELS = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}
+HONORIFICS = {"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "lord", "lady"}
 BORN = re.compile(r"\((?:born|b\.|née)\b", re.IGNORECASE)
 QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
 # a document's first line of the form "Name: Subtitle" ("Titanfall: Assault"), at most 10 words
@@ -245,6 +246,9 @@ class MentionResolver:
         and is never part of a longer person name, or when it extends an organisation's name."""
         org_names = {clean_name(m.text) for m in mentions if type_family(m._.kg_type) == "Org"}
         person_words = {w for m in mentions if m._.kg_type == "Person" and len(m) > 1 for w in clean_name(m.text).split()}
+        by_token: dict[int, list[Span]] = {}
+        for m in mentions:
+            by_token.setdefault(m.root.i, []).append(m)
         for m in mentions:
             if m._.kg_type != "Person" or m._.kg_key:
                 continue
@@ -253,6 +257,26 @@ class MentionResolver:
             if (name in org_names and not (len(words) == 1 and name in person_words)) \
                     or any(" ".join(words[:n]) in org_names for n in range(1, len(words))):
                 m._.kg_type = "Company"
+            elif len(m) == 1 and name not in person_words:
+                # "at Harvard, Tulane, NYU and Stanford": a lone word listed among organisations of
+                # one kind (and no person) is one of them
+                listed = [x._.kg_type for t in MentionResolver._coordinated(m.root) for x in by_token.get(t.i, ())]
+                if len(listed) >= 2 and len(set(listed)) == 1 and type_family(listed[0]) == "Org":
+                    m._.kg_type = listed[0]
+
+    @staticmethod
+    def _coordinated(tok: Token) -> list[Token]:
+        """The other members of the coordination a token belongs to ('A, B and C')."""
+        top = tok
+        while top.dep_ == "conj":
+            top = top.head
+        members, stack = [top], [top]
+        while stack:
+            for c in stack.pop().children:
+                if c.dep_ == "conj":
+                    members.append(c)
+                    stack.append(c)
+        return [t for t in members if t.i != tok.i] if len(members) > 2 else []
 
     def _split_entities(self, doc: Doc) -> None:
         """NER spans never cross a line break or a possessive: "Fu\n\nZuckerberg", "Meta's Bosworth"."""
@@ -620,6 +644,9 @@ class MentionResolver:
             if len(words) != 1:
                 continue
             hits = {find(j) for j, full in full_people if words[0] in (full[0], full[-1])}
+            if len(hits) > 1 and m.start > 0 and m.doc[m.start - 1].lower_.rstrip(".") in HONORIFICS:
+                # "Mr. Leonard" is a surname: Ronald Leonard, not Leonard Rose
+                hits = {find(j) for j, full in full_people if words[0] == full[-1]}
             if len(hits) == 1:
                 root = hits.pop()
                 union(root, idx)

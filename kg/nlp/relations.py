@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
@@ -58,8 +58,9 @@ class RelationExtractor:
         self.matcher = TreeMatcher(nlp.vocab)
         self.specs = {}
         data = load_patterns("relations")
+        sets = {**{k: v for k, v in LEX.items() if isinstance(v, list)}, **data["sets"]}  # lexicon lists too
         for spec in data["patterns"]:
-            spec = {**spec, "pattern": expand_sets(spec["pattern"], data["sets"])}
+            spec = {**spec, "pattern": expand_sets(spec["pattern"], sets)}
             self.matcher.add(spec["id"], spec["pattern"])
             self.specs[spec["id"]] = spec
         self.titles = sorted(((w, p) for p, ws in LEX["titles"].items() for w in ws), key=lambda x: -len(x[0]))
@@ -70,6 +71,7 @@ class RelationExtractor:
         self.org_suffixes = set(LEX["org_name_suffixes"])
         self.non_relation_modifiers = set(LEX["non_relation_modifiers"])
         self.staff_nouns = set(LEX["staff_nouns"])
+        self.membership_nouns = set(LEX["membership_nouns"])
         self.membership_titles = set(LEX["membership_titles"])
         self.society_cues = set(LEX["society_name_cues"])
         self.pronouns = {w: t for t, ws in LEX["pronouns"].items() for w in ws}
@@ -132,7 +134,7 @@ class RelationExtractor:
                         return keys[c.i]
                     if c.dep_ == "nsubj" and c.pos_ == "NOUN" and c.i != tok.i:  # "The X series is a line of ..."
                         return self._key(doc, c, ctx, depth + 1)
-            if tok.lower_ in LEX["membership_nouns"]:  # "joined the faculty of the University of Hamburg"
+            if tok.lemma_.lower() in self.membership_nouns:  # "joined the faculty of the University of Hamburg"
                 for c in tok.children:
                     if c.dep_ == "prep" and c.lower_ in ("of", "at"):
                         for g in c.children:
@@ -240,8 +242,16 @@ class RelationExtractor:
         facts.extend(self._title_facts(doc, ctx))
         facts.extend(self._name_facts(doc, ctx))
         facts = ctx.apply_corporate_acts(facts)
-        doc._.kg_facts = facts
+        doc._.kg_facts = [self._as_ownership(f, ctx) for f in facts]
         return doc
+
+    @staticmethod
+    def _as_ownership(fact: Fact, ctx: "DocContext") -> Fact:
+        """The 'part of' patterns read products too ('YouTube, owned by Google'; 'MARC, a service of
+        the MTA'): an organisation's parent is kg:parentOrganization, a product's owner kg:ownedBy."""
+        if fact.predicate == "parentOrganization" and ctx.clusters[fact.subject].type in ("Product", "AIModel"):
+            return replace(fact, predicate="ownedBy")
+        return fact
 
     def _facts_from_match(self, doc: Doc, spec: dict, toks: dict[str, Token], ctx: "DocContext") -> list[Fact]:
         trigger = toks.get("t") or toks.get("n") or toks.get(spec["object"]) or next(iter(toks.values()))
@@ -498,10 +508,11 @@ class RelationExtractor:
                     if family == "Org":
                         # a lab is part of its namesake ("Google Research"); another company is often
                         # a sister or a namesake ("HGTV Canada"): below the default threshold
-                        conf = 0.65 if ent._.kg_type == "ResearchLab" else 0.45
+                        conf = 0.65 if ent._.kg_type == "ResearchLab" else 0.5
                         facts.append(Fact(ent._.kg_key, "parentOrganization", key, ent.sent, conf, "name_prefix", {}))
-                    else:
+                    else:  # "Google Docs" is Google's product: made by it and owned by it
                         facts.append(Fact(key, "developed", ent._.kg_key, ent.sent, 0.65, "name_prefix", {}))
+                        facts.append(Fact(ent._.kg_key, "ownedBy", key, ent.sent, 0.6, "name_prefix", {}))
                     break
         return facts
 
@@ -555,6 +566,8 @@ class DocContext:
                             key = self.doc._.kg_token_keys[cc.i]
                             break
                 break
+        else:  # no subject: a name heads the sentence ("Excitebots: Trick Racing, ..., is a game")
+            key = self.doc._.kg_token_keys.get(root.i)
         self._subject_cache[i] = key
         return key
 
@@ -606,6 +619,11 @@ class DocContext:
             k = self.sentence_subject(prev)
             if k and self._compatible(k, want):
                 return k
+        if want == "Thing":  # "Bohigian joined Idealab after it acquired ...": the nearest thing before
+            for t in reversed(self.doc[tok.sent.start:tok.i]):
+                k = self.doc._.kg_token_keys.get(t.i)
+                if k and self._compatible(k, want):
+                    return k
         return None
 
     def _compatible(self, key: str, want: str) -> bool:
