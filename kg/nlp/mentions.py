@@ -52,6 +52,8 @@ BORN = re.compile(r"\((?:born|b\.|née)\b", re.IGNORECASE)
 QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
 # a document's first line of the form "Name: Subtitle" ("Titanfall: Assault"), at most 10 words
 COLON_TITLE = re.compile(r"\A\s*([A-Z0-9][^\n:]{0,60}: [A-Z0-9][^\n:]{0,60}?)\s*(?:\n|\Z)")
+# a short first line followed by a blank line: a title ("Lumia imaging apps")
+TITLE_LINE = re.compile(r"\A\s*([A-Z0-9][^\n.!?:()]{1,60})\n[ \t]*\n")
 # an encyclopedia title with a lowercase qualifier: "Mono (software)", "Breakout (video game)"
 QUALIFIED_TITLE = re.compile(r"\A\s*([A-Z0-9][^\n():]{0,60}?) \(([a-z][a-z -]{1,40})\)\s*(?:\n|\Z)")
 
@@ -142,6 +144,9 @@ class MentionResolver:
         if root.dep_ == "nsubjpass":
             verbs.append(root.head)
         verbs += [c for c in root.children if c.dep_ == "acl"]
+        # "Lumia Panorama which was developed by Nokia"
+        verbs += [c for c in root.children if c.dep_ == "relcl" and any(
+            g.dep_ == "nsubjpass" and g.lower_ in ("which", "that") for g in c.children)]
         if root.dep_ in ("nsubj", "nsubjpass") and root.head.lemma_ == "be":  # "X is a game developed by Y"
             for attr in root.head.children:
                 if attr.dep_ == "attr":
@@ -191,6 +196,7 @@ class MentionResolver:
         self._add_named_entities(doc)
         self._add_short_org_names(doc)
         self._add_described_entities(doc)
+        self._add_described_title(doc)
         self._add_known_surnames(doc)
         self._mark_born_people(doc)
         self._propagate_names(doc)
@@ -279,7 +285,8 @@ class MentionResolver:
         return [t for t in members if t.i != tok.i] if len(members) > 2 else []
 
     def _split_entities(self, doc: Doc) -> None:
-        """NER spans never cross a line break or a possessive: "Fu\n\nZuckerberg", "Meta's Bosworth"."""
+        """NER spans never cross a line break or a possessive ("Fu\n\nZuckerberg", "Meta's Bosworth")
+        and never end in a preposition."""
         ents, changed = [], False
         for ent in doc.ents:
             parts, start = [], ent.start
@@ -295,8 +302,19 @@ class MentionResolver:
             for a, b in parts:
                 if any(ch.isalnum() for ch in doc[a:b].text):
                     ents.append(Span(doc, a, b, label=ent.label_, kb_id=ent.kb_id_, span_id=ent.id_))
+        # "the University of Illinois at | Springfield": a name that ends in a preposition goes on
+        # into the entity right after it
+        joined: list[Span] = []
+        for e in ents:
+            prev = joined[-1] if joined else None
+            if prev is not None and prev.end == e.start and prev[-1].lower_ in ("of", "at", "in", "for", "&", "and") \
+                    and prev.label_ in ("ORG", "FAC") and not prev.kb_id_:
+                joined[-1] = Span(doc, prev.start, e.end, label=prev.label_)
+                changed = True
+            else:
+                joined.append(e)
         if changed:
-            doc.set_ents(ents)
+            doc.set_ents(joined)
 
     @staticmethod
     def _plural_possessor(tok: Token) -> bool:
@@ -480,7 +498,35 @@ class MentionResolver:
                         if g.dep_ == "pobj" and g.lower_ in self.product_desc:
                             return self.product_desc[g.lower_]
             return "Product"
-        return self.product_desc.get(noun.lower_) or self.org_desc.get(noun.lower_)
+        word, lemma = noun.lower_, noun.lemma_.lower()
+        return self.product_desc.get(word) or self.org_desc.get(word) or self.product_desc.get(lemma) or self.org_desc.get(lemma)
+
+    def _add_described_title(self, doc: Doc) -> None:
+        """'Lumia imaging apps' above 'Lumia imaging apps are imaging applications by ...': an article
+        whose first sentence opens with its title, as the subject of a description, is about that
+        thing; every mention of the title is one entity of the described type, even when the name
+        has common words NER does not tag."""
+        m = TITLE_LINE.match(doc.text)
+        if not m or len(m.group(1).split()) > 6:
+            return
+        title = m.group(1).strip()
+        occurrences = [doc.char_span(o.start(), o.end()) for o in
+                       re.finditer(r"(?<![\w-])" + re.escape(title) + r"(?![\w-])", doc.text)]
+        occurrences = [o for o in occurrences if o is not None]
+        body = [o for o in occurrences if not o.sent.start == 0 and o.start == o.sent.start]
+        if not body or any(e.start <= body[0].start and body[0].end <= e.end for e in doc.ents):
+            return  # the first sentence does not open with the title, or NER already has it
+        root = body[0].root
+        if root.dep_ not in ("nsubj", "nsubjpass") or root.head.lemma_ != "be":
+            return
+        desc = next((c for c in root.head.children if c.dep_ == "attr" and c.pos_ == "NOUN"), None)
+        t = self._described_type(desc) if desc is not None else None
+        if t is None:
+            return
+        spans = [Span(doc, o.start, o.end, label=t) for o in occurrences
+                 if not any(e.start < o.start or e.end > o.end for e in doc.ents if e.start < o.end and e.end > o.start)]
+        doc.user_data.setdefault("described", {})[normalize_name(title)] = t
+        _replace_entities(doc, spans)
 
     def _add_described_entities(self, doc: Doc) -> None:
         """'Nexus Q is a digital media player', 'Xamarin, a subsidiary of Microsoft': the described
