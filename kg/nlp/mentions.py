@@ -154,13 +154,18 @@ class MentionResolver:
         return any(v.lemma_.lower() in self.made_verbs and any(c.dep_ == "agent" for c in v.children) for v in verbs)
 
     def listed_type(self, span: Span) -> str | None:
-        """'missiles such as X and Y', 'apps including X': the type of the noun a list exemplifies."""
+        """'missiles such as X and Y', 'apps including X', 'franchises, which include X': the type of
+        the noun a list exemplifies."""
         head = span.root
         while head.dep_ == "conj" and head.head.i < head.i:
             head = head.head
+        noun = None
         if head.dep_ == "pobj" and (head.head.lower_ == "including" or head.head.lower_ == "as" and any(
                 c.lower_ == "such" for c in head.head.children)) and head.head.head.pos_ == "NOUN":
             noun = head.head.head  # the parser may hang the list on a coordinated noun: try those too
+        elif head.dep_ == "dobj" and head.head.lemma_ == "include" and head.head.dep_ == "relcl":
+            noun = head.head.head  # "its franchises, which include X, Y and Z"
+        if noun is not None:
             for cand in (noun, *(c for c in noun.children if c.dep_ == "conj")):
                 t = self.product_desc.get(cand.lemma_.lower()) or self.org_desc.get(cand.lemma_.lower())
                 if t:
