@@ -415,3 +415,22 @@ def test_the_firm_he_founded(nlp):
                             "capital firm he founded, VenCatalyst.")
     assert ("David Bohigian", "founded", "VenCatalyst") in facts
     assert ("Idealab", "acquired", "VenCatalyst") in facts
+
+
+def test_franchises_which_include_a_list(nlp):
+    _, facts = extract(nlp, "Enixa is a Japanese video game company. The company is best known for its "
+                            "role-playing video game franchises, which include the Final Fantasy, Dragon Quest, "
+                            "and Kingdom Hearts series.")
+    assert ("Enixa", "developed", "Dragon Quest") in facts
+
+
+def test_maker_compounded_before_a_described_name_stays_the_maker(nlp):
+    _, facts = extract(nlp, "Breakout was influenced by the 1972 Atari arcade game Pong.")
+    assert ("Atari", "developed", "Pong") in facts
+
+
+def test_doctoral_advisor_works_where_the_degree_was_earned(nlp):
+    _, facts = extract(nlp, "Aleksandr Borovkov is a mathematician. Borovkov received his candidate degree in "
+                            "1959 under Andrey Kolmogorov at Moscow State University.")
+    assert ("Andrey Kolmogorov", "worksFor", "Moscow State University") in facts
+    assert ("Aleksandr Borovkov", "worksFor", "Moscow State University") not in facts

@@ -180,6 +180,8 @@ class MentionResolver:
             return t
         root = span.root
         near = [root.head, *root.head.children] if root.dep_ in ("appos", "compound", "oprd", "attr", "dobj") else []
+        if root.dep_ == "compound" and root.head.pos_ == "PROPN":
+            near = []  # "the Atari arcade game Pong": the nouns describe Pong, not its maker
         if compound:  # "the arcade game Pong": a common noun compounded right before the name
             near += [c for c in root.children if c.dep_ == "compound" and c.i == span.start - 1]
         for tok in near:
