@@ -434,3 +434,11 @@ def test_doctoral_advisor_works_where_the_degree_was_earned(nlp):
                             "1959 under Andrey Kolmogorov at Moscow State University.")
     assert ("Andrey Kolmogorov", "worksFor", "Moscow State University") in facts
     assert ("Aleksandr Borovkov", "worksFor", "Moscow State University") not in facts
+
+
+def test_a_long_chain_of_references_back_does_not_recurse(nlp):
+    # each "The game" refers to the subject before it; 1,200 of them once overflowed Python's stack
+    text = ("Skyhopper Racing is a racing video game published by Nintendo for the Wii. "
+            + "The game was praised. " * 1200 + "It was developed by Monster Games.")
+    _, facts = extract(nlp, text)
+    assert ("Monster Games", "developed", "Skyhopper Racing") in facts

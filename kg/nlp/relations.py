@@ -506,8 +506,9 @@ class RelationExtractor:
                     if family == "Org" and child and sum(child.names.values()) > sum(ctx.clusters[key].names.values()):
                         break  # "Outright" once beside "Outright Distribution" six times: a short form, not a parent
                     if family == "Org":
-                        # a lab is part of its namesake ("Google Research"); another company is often
-                        # a sister or a namesake ("HGTV Canada"): below the default threshold
+                        # a lab is part of its namesake ("Google Research"); another company is
+                        # usually a part, sometimes a sister or a namesake ("HGTV Canada"): a coin flip,
+                        # exactly at the default threshold
                         conf = 0.65 if ent._.kg_type == "ResearchLab" else 0.5
                         facts.append(Fact(ent._.kg_key, "parentOrganization", key, ent.sent, conf, "name_prefix", {}))
                     else:  # "Google Docs" is Google's product: made by it and owned by it
@@ -535,6 +536,7 @@ class DocContext:
         self.sents = list(doc.sents)
         self.sent_index = {s.start: i for i, s in enumerate(self.sents)}
         self._subject_cache: dict[int, str | None] = {}
+        self._subjects_done = 0  # sentences before this index have their subject cached
         self.led_orgs: dict[str, list[str]] = defaultdict(list)
         self.ent_starts = {e.start: e for e in doc.ents}  # doc.ents rebuilds every span on access
 
@@ -550,11 +552,24 @@ class DocContext:
         return "Any" in allowed or type_family(t) in allowed or t in allowed
 
     def sentence_subject(self, sent: Span) -> str | None:
-        """The entity that is the grammatical subject of a sentence's main clause."""
+        """The entity that is the grammatical subject of a sentence's main clause.
+
+        A subject can be "it" or "the game", which refer to the subject before it: subjects are
+        worked out in document order up to the one asked for, so that each looks back one cached
+        step instead of recursing through a long chain ("It ... It ... It ...")."""
         i = self.sent_index.get(sent.start)
+        if i is None:
+            return None
+        while self._subjects_done < i:
+            self._subject_of(self._subjects_done)
+            self._subjects_done += 1
+        return self._subject_of(i)
+
+    def _subject_of(self, i: int) -> str | None:
         if i in self._subject_cache:
             return self._subject_cache[i]
         self._subject_cache[i] = None
+        sent = self.sents[i]
         root = sent.root
         key = None
         for c in root.children:
