@@ -4,12 +4,18 @@
     python benchmarks/throughput.py                       # 100k words, workers 1 and 2
     python benchmarks/throughput.py --words 100000 1000000 --workers 1
     python benchmarks/throughput.py --words 100000 --profile cprofile   # our code's hot spots
+    python benchmarks/throughput.py --words 100000 --paired --workers 1  # a drift-proof ratio
 
 For every size it writes a corpus of about N words by repeating the bundled texts (corpus/), then,
 each in a fresh process so that timings and peak memory are separate:
   * bare:  spacy.load(model) + nlp.pipe(texts) (the model alone, no techkg components),
   * build: kg.build.build_corpus(...) without the cache (ingest, NLP with techkg's components,
            resolution, graph, Turtle; graph.html only with --html), once per --workers value.
+With --paired it also times, in one process, bare spaCy and techkg's NLP stage (Doc preparation,
+spaCy with techkg's components, the per-document record) over the same slices of documents,
+alternately: the machine's speed drifts by tens of percent within minutes on a shared VM, and
+both sides of this ratio see the same drift. kg build's own serial stages (ingest, resolution,
+graph, Turtle) are then added from the build run ("paired ratio + serial stages").
 It prints words/s for both, their ratio (build / bare: 1.0 means our code costs nothing beyond
 spaCy), the same ratio in CPU seconds of each whole process (start-up, ingest and model loading
 included on both sides; it leaves out time the process waited for a core), peak RSS (the whole process
@@ -64,6 +70,33 @@ def run_bare(corpus: str, model: str) -> dict:
     t2 = time.perf_counter()
     return {"seconds": t2 - t0, "load": t1 - t0, "pipe": t2 - t1, "words": sum(len(t.split()) for t in texts),
             "tokens": tokens}
+
+
+def run_paired(corpus: str, model: str, slice_docs: int = 2) -> dict:
+    """Bare spaCy and techkg's extraction over the same slices of documents, alternately, in one
+    process. A shared machine's speed drifts by tens of percent within minutes; measured slice by
+    slice, both sides see the same drift, so their ratio holds still where separate runs do not.
+    Only the NLP stage is compared (kg build's other stages are timed by the build itself)."""
+    from kg.extract import extract_documents
+    from kg.ingest import load_documents
+    from kg.nlp import load_pipeline
+    import spacy
+
+    docs, _ = load_documents([corpus], max_chars=None)
+    longest = max(len(d.text) for d in docs) + 1
+    bare = spacy.load(model)
+    ours = load_pipeline(model)
+    bare.max_length = ours.max_length = max(bare.max_length, longest)
+    spent = {"bare": 0.0, "ours": 0.0}
+    for n, start in enumerate(range(0, len(docs), slice_docs)):
+        part = docs[start:start + slice_docs]
+        runs = [("bare", lambda: sum(1 for _ in bare.pipe([d.text for d in part], batch_size=slice_docs))),
+                ("ours", lambda: sum(1 for _ in extract_documents(ours, part, batch_size=slice_docs)))]
+        for name, run in runs if n % 2 == 0 else runs[::-1]:  # alternate who goes first
+            t = time.perf_counter()
+            run()
+            spent[name] += time.perf_counter() - t
+    return {"bare": spent["bare"], "ours": spent["ours"], "words": sum(len(d.text.split()) for d in docs)}
 
 
 def run_build(corpus: str, out: str, workers: int, html: bool, model: str, engine: str = "local") -> dict:
@@ -183,6 +216,9 @@ def main(argv=None) -> None:
     ap.add_argument("--repeat", type=int, default=1,
                     help="measure each step this many times, interleaved, and keep the fastest (a shared "
                          "machine's noise only ever slows a run down)")
+    ap.add_argument("--paired", action="store_true",
+                    help="also time bare spaCy and techkg's NLP stage slice by slice, alternately, in one "
+                         "process: a ratio that a drifting machine speed does not move")
     ap.add_argument("--profile", choices=["cprofile", "pyinstrument"], help="profile one build of the smallest size")
     ap.add_argument("--json", help="also write the results as JSON to this file")
     ap.add_argument("--tmp", help="work folder (default: a temporary one, removed afterwards)")
@@ -193,6 +229,8 @@ def main(argv=None) -> None:
         kind, *rest = args._run
         if kind == "bare":
             res = run_bare(rest[0], rest[1])
+        elif kind == "paired":
+            res = run_paired(rest[0], rest[1])
         else:
             res = run_build(rest[0], rest[1], int(rest[2]), rest[3] == "html", rest[4])
         print(json.dumps(res))
@@ -218,6 +256,11 @@ def main(argv=None) -> None:
                 else:
                     row[key]["cpu"] = min(row[key]["cpu"], res["cpu"])
 
+            if args.paired:
+                row["paired"] = measured(["paired", str(corpus), args.model])
+                p = row["paired"]
+                print(f"[{n} words] paired, NLP stage only: bare {p['bare']:.1f} s, techkg {p['ours']:.1f} s, "
+                      f"ratio {p['bare'] / p['ours']:.2f}", file=sys.stderr)
             for _ in range(max(1, args.repeat)):
                 if not args.no_bare:
                     keep("bare", measured(["bare", str(corpus), args.model]))
@@ -247,6 +290,12 @@ def main(argv=None) -> None:
             row["ratio (w1 / bare)"] = f"{r['bare']['seconds'] / r['build1']['seconds']:.2f}"
         if "bare" in r and "build1" in r:
             row["CPU ratio (w1 / bare)"] = f"{r['bare']['cpu'] / r['build1']['cpu']:.2f}"
+        if "paired" in r:
+            b = r.get("build1") or r[f"build{args.workers[0]}"]
+            serial = sum(v for k, v in b["timings"].items() if k != "extract")
+            p = r["paired"]
+            row["paired NLP ratio"] = f"{p['bare'] / p['ours']:.2f}"
+            row["paired ratio + serial stages"] = f"{p['bare'] / (p['ours'] + serial):.2f}"
         if "build1" in r and "build2" in r:
             row["speed-up w2"] = f"{r['build1']['seconds'] / r['build2']['seconds']:.2f}x"
         if "bare" in r:

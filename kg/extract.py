@@ -29,6 +29,7 @@ _CLOSERS = {")", "]", "}"}
 def prepare(nlp: Language, document: Document) -> Doc:
     """A tokenised Doc carrying the document's link targets for the pipeline's entity typing."""
     doc = nlp.make_doc(document.text)
+    doc.user_data["text"] = document.text  # == doc.text, which spaCy rebuilds on every access
     doc.user_data["links"] = tuple((link.start, link.end, link.href) for link in document.links)
     layout = _layout(doc)
     mark_paragraph_starts(doc, layout)

@@ -17,7 +17,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
 from .kb import KnowledgeBase, load_kb, normalize_name, wikipedia_title
-from .lexicon import GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, load_patterns, type_family
+from .lexicon import GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, expand_sets, load_patterns, type_family
 
 
 # a short quoted title: "Lord of the Rings", “Eye of Sauron”
@@ -36,6 +36,15 @@ def _spells(acronym: str, name: str) -> bool:
             return False
         pos += 1
     return True
+
+
+def doc_text(doc: Doc) -> str:
+    """The Doc's text, built once: `Doc.text` joins every token anew on each access, which cost more
+    than the regular expressions run over it. Tokens never change inside the pipeline."""
+    text = doc.user_data.get("text")
+    if text is None:
+        text = doc.user_data["text"] = doc.text
+    return text
 
 
 def _replace_entities(doc: Doc, spans: list[Span]) -> None:
@@ -88,8 +97,10 @@ class MentionResolver:
     def __init__(self, nlp: Language, kb: KnowledgeBase):
         self.kb = kb
         self.alias_matcher = Matcher(nlp.vocab)
+        # a token inside an entity the graph keeps: a native attribute, so the Matcher tests it in C
+        labels = {"non_graph_labels": ["", *sorted(NON_GRAPH_LABELS)]}
         for p in load_patterns("aliases")["patterns"]:
-            self.alias_matcher.add(p["id"], [p["pattern"]], greedy="LONGEST")
+            self.alias_matcher.add(p["id"], [expand_sets(p["pattern"], labels)], greedy="LONGEST")
         self.naming_matcher = Matcher(nlp.vocab)
         self.naming_matcher.add("called", [[{"LOWER": {"IN": LEX["naming_verbs"]}},
                                             {"LOWER": "as", "OP": "?"},
@@ -210,7 +221,7 @@ class MentionResolver:
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         lowercase_words = {t.text for t in doc if t.is_lower}
         described = doc.user_data.get("described", {})
-        quotes = [(m.start(1), m.end(1)) for m in QUOTED.finditer(doc.text)]
+        quotes = [(m.start(1), m.end(1)) for m in QUOTED.finditer(doc_text(doc))]
         typed: list[Span] = []
         for ent in mentions:
             if len(ent) == 1 and ent[0].is_title and ent[0].text.lower() in lowercase_words \
@@ -335,12 +346,12 @@ class MentionResolver:
         """'Excitebots: Trick Racing': a document titled 'Name: Subtitle' is about one thing with that
         whole name, which NER splits at the colon. Every occurrence of the title in the text is one
         entity, labelled as NER labelled its parts (a product by default)."""
-        m = COLON_TITLE.match(doc.text)
+        m = COLON_TITLE.match(doc_text(doc))
         if not m or len(m.group(1).split()) > 10:
             return
         title = m.group(1)
         spans = []
-        for occ in re.finditer(re.escape(title) + r"(?!\w)", doc.text):
+        for occ in re.finditer(re.escape(title) + r"(?!\w)", doc_text(doc)):
             span = doc.char_span(occ.start(), occ.end())
             if span is None:
                 continue
@@ -352,7 +363,7 @@ class MentionResolver:
         """'Mono (software)': an encyclopedia article titled with a qualifier names its subject and
         says what it is. Every standalone mention of the name is that entity, typed by the qualifier's
         noun; a mention inside a longer name NER found ('Mono project' is kept whole) is left alone."""
-        m = QUALIFIED_TITLE.match(doc.text)
+        m = QUALIFIED_TITLE.match(doc_text(doc))
         if not m:
             return
         name, qualifier = m.group(1), m.group(2).strip()
@@ -361,7 +372,7 @@ class MentionResolver:
         if t is None:
             return
         spans = []
-        for occ in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", doc.text):
+        for occ in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", doc_text(doc)):
             span = doc.char_span(occ.start(), occ.end())
             if span is None or any(e.start < span.start or e.end > span.end for e in span.ents) \
                     or any(e.start < span.end and e.end > span.start and (e.start < span.start or e.end > span.end)
@@ -380,7 +391,7 @@ class MentionResolver:
         by_end = {e.end: e for e in doc.ents}
         taken = {i for e in doc.ents for i in range(e.start, e.end)}
         changes = []
-        for m in BORN.finditer(doc.text):
+        for m in BORN.finditer(doc_text(doc)):
             tok = doc.char_span(m.start(), m.start() + 1, alignment_mode="expand")[0]
             if tok.i == 0 or tok.text != "(":
                 continue
@@ -513,12 +524,12 @@ class MentionResolver:
         whose first sentence opens with its title, as the subject of a description, is about that
         thing; every mention of the title is one entity of the described type, even when the name
         has common words NER does not tag."""
-        m = TITLE_LINE.match(doc.text)
+        m = TITLE_LINE.match(doc_text(doc))
         if not m or len(m.group(1).split()) > 6:
             return
         title = m.group(1).strip()
         occurrences = [doc.char_span(o.start(), o.end()) for o in
-                       re.finditer(r"(?<![\w-])" + re.escape(title) + r"(?![\w-])", doc.text)]
+                       re.finditer(r"(?<![\w-])" + re.escape(title) + r"(?![\w-])", doc_text(doc))]
         occurrences = [o for o in occurrences if o is not None]
         body = [o for o in occurrences if not o.sent.start == 0 and o.start == o.sent.start]
         if not body or any(e.start <= body[0].start and body[0].end <= e.end for e in doc.ents):
