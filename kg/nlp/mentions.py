@@ -56,7 +56,6 @@ def _replace_entities(doc: Doc, spans: list[Span]) -> None:
 
 # NER labels that may continue a known company's name ("Toyota" + "Camry V6")
 EXTENDING_LABELS = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}
-HONORIFICS = {"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "lord", "lady"}
 BORN = re.compile(r"\((?:born|b\.|née)\b", re.IGNORECASE)
 QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
 # a document's first line of the form "Name: Subtitle" ("Titanfall: Assault"), at most 10 words
@@ -114,6 +113,7 @@ class MentionResolver:
         self.org_suffixes = set(LEX["org_name_suffixes"])
         self.office_titles = set(LEX["office_title_words"])
         self.made_verbs = set(LEX["made_verbs"])
+        self.honorifics = set(LEX["honorifics"])
 
     # -- typing
     def type_of(self, span: Span) -> tuple[str | None, str | None]:
@@ -342,6 +342,19 @@ class MentionResolver:
         return prev.tag_ in ("NNS", "NNPS") or prev.lower_ in ("people", "women", "men", "children")
 
     @staticmethod
+    def _title_mentions(doc: Doc, title: str, inside_names: bool = True) -> list[Span]:
+        """Every whole-word occurrence of a document's title in its text, as token spans; with
+        ``inside_names=False``, not those inside a longer entity NER found ('Mono project')."""
+        spans = []
+        for occ in re.finditer(r"(?<![\w-])" + re.escape(title) + r"(?![\w-])", doc_text(doc)):
+            span = doc.char_span(occ.start(), occ.end())
+            if span is None or not inside_names and any(
+                    e.start < span.end and e.end > span.start and (e.start < span.start or e.end > span.end) for e in doc.ents):
+                continue
+            spans.append(span)
+        return spans
+
+    @staticmethod
     def _join_colon_title(doc: Doc) -> None:
         """'Excitebots: Trick Racing': a document titled 'Name: Subtitle' is about one thing with that
         whole name, which NER splits at the colon. Every occurrence of the title in the text is one
@@ -349,12 +362,8 @@ class MentionResolver:
         m = COLON_TITLE.match(doc_text(doc))
         if not m or len(m.group(1).split()) > 10:
             return
-        title = m.group(1)
         spans = []
-        for occ in re.finditer(re.escape(title) + r"(?!\w)", doc_text(doc)):
-            span = doc.char_span(occ.start(), occ.end())
-            if span is None:
-                continue
+        for span in MentionResolver._title_mentions(doc, m.group(1)):
             labels = [e.label_ for e in span.ents if e.label_ in EXTENDING_LABELS]
             spans.append(Span(doc, span.start, span.end, label=labels[-1] if labels else "PRODUCT"))
         _replace_entities(doc, spans)
@@ -371,14 +380,7 @@ class MentionResolver:
         t = next((d[w] for w in (qualifier, last) for d in (self.product_desc, self.org_desc) if w in d), None)
         if t is None:
             return
-        spans = []
-        for occ in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", doc_text(doc)):
-            span = doc.char_span(occ.start(), occ.end())
-            if span is None or any(e.start < span.start or e.end > span.end for e in span.ents) \
-                    or any(e.start < span.end and e.end > span.start and (e.start < span.start or e.end > span.end)
-                           for e in doc.ents):
-                continue
-            spans.append(Span(doc, span.start, span.end, label=t))
+        spans = [Span(doc, o.start, o.end, label=t) for o in self._title_mentions(doc, name, inside_names=False)]
         if spans:
             doc.user_data.setdefault("described", {})[normalize_name(name)] = t
         _replace_entities(doc, spans)
@@ -463,10 +465,9 @@ class MentionResolver:
                 if e.label_ != "Company":
                     continue  # "Stanford CRFM HELM": a lab's or university's name is not a maker's prefix
                 end = e.end
-                while end < len(doc) and not doc[end].ent_type_ and (
-                        doc[end].tag_ == "NNP") and (
+                while end < len(doc) and not doc[end].ent_type_ and doc[end].tag_ == "NNP" and (
                         doc[end].is_title or doc[end].is_upper) and doc[end - 1].whitespace_ == " ":
-                    end += 1  # "Google Sites"
+                    end += 1
                 while end < len(doc) and end > e.end and not doc[end].ent_type_ and doc[end].like_num \
                         and doc[end - 1].whitespace_ == " ":
                     end += 1
@@ -528,10 +529,8 @@ class MentionResolver:
         if not m or len(m.group(1).split()) > 6:
             return
         title = m.group(1).strip()
-        occurrences = [doc.char_span(o.start(), o.end()) for o in
-                       re.finditer(r"(?<![\w-])" + re.escape(title) + r"(?![\w-])", doc_text(doc))]
-        occurrences = [o for o in occurrences if o is not None]
-        body = [o for o in occurrences if not o.sent.start == 0 and o.start == o.sent.start]
+        occurrences = self._title_mentions(doc, title)
+        body = [o for o in occurrences if o.sent.start != 0 and o.start == o.sent.start]
         if not body or any(e.start <= body[0].start and body[0].end <= e.end for e in doc.ents):
             return  # the first sentence does not open with the title, or NER already has it
         root = body[0].root
@@ -541,8 +540,7 @@ class MentionResolver:
         t = self._described_type(desc) if desc is not None else None
         if t is None:
             return
-        spans = [Span(doc, o.start, o.end, label=t) for o in occurrences
-                 if not any(e.start < o.start or e.end > o.end for e in doc.ents if e.start < o.end and e.end > o.start)]
+        spans = [Span(doc, o.start, o.end, label=t) for o in self._title_mentions(doc, title, inside_names=False)]
         doc.user_data.setdefault("described", {})[normalize_name(title)] = t
         _replace_entities(doc, spans)
 
@@ -708,7 +706,7 @@ class MentionResolver:
             if len(words) != 1:
                 continue
             hits = {find(j) for j, full in full_people if words[0] in (full[0], full[-1])}
-            if len(hits) > 1 and m.start > 0 and m.doc[m.start - 1].lower_.rstrip(".") in HONORIFICS:
+            if len(hits) > 1 and m.start > 0 and m.doc[m.start - 1].lower_.rstrip(".") in self.honorifics:
                 # "Mr. Leonard" is a surname: Ronald Leonard, not Leonard Rose
                 hits = {find(j) for j, full in full_people if words[0] == full[-1]}
             if len(hits) == 1:

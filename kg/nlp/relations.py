@@ -616,19 +616,6 @@ class DocContext:
         if want is None and tok.lower_ not in ("its", "their"):
             return None
         if tok.lower_ in ("its", "their"):
-            # "Microsoft's open-sourcing of .NET and its acquisition of Xamarin": the owner of the
-            # first of the coordinated nouns
-            first = tok.head
-            while first.dep_ == "conj":
-                first = first.head
-            for _ in range(3) if first.i != tok.head.i else ():  # up "X's A of B and its C"
-                for c in first.children:
-                    k = self.doc._.kg_token_keys.get(c.i) if c.dep_ == "poss" else None
-                    if k and self.types_ok(k, ["Org"]):
-                        return k
-                if first.dep_ not in ("pobj", "prep"):
-                    break
-                first = first.head
             # nearest preceding organisation in the sentence
             for t in reversed(list(self.doc[tok.sent.start:tok.i])):
                 k = self.doc._.kg_token_keys.get(t.i)
