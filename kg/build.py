@@ -252,6 +252,7 @@ def fit_max_length(nlp, documents: list[Document]):
 
 
 def _extract_pool(chunks, model, workers, progress) -> Iterator[tuple[Document, dict]]:
+    import gc
     import multiprocessing as mp
     from functools import partial
 
@@ -264,13 +265,19 @@ def _extract_pool(chunks, model, workers, progress) -> Iterator[tuple[Document, 
         # load the model once, here: the forked workers share it instead of each loading its own
         # copy at the same time (seconds of CPU per worker that a small corpus never earns back)
         worker_pipeline(model)
-    with mp.get_context(method).Pool(min(workers, len(chunks))) as pool:
-        for chunk, recs in zip(chunks, pool.imap(partial(extract_chunk, model=model), chunks)):
-            for document, record in zip(chunk, recs):
-                yield document, record
-            done += len(chunk)
-            if progress:
-                progress(done, total)
+        # and keep the collector off everything the workers inherit: a collection in a forked
+        # worker writes to every object it scans, copying the parent's pages into each worker
+        gc.freeze()
+    try:
+        with mp.get_context(method).Pool(min(workers, len(chunks))) as pool:
+            for chunk, recs in zip(chunks, pool.imap(partial(extract_chunk, model=model), chunks)):
+                for document, record in zip(chunk, recs):
+                    yield document, record
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    finally:
+        gc.unfreeze()
 
 
 def _extract_dask(documents, model, workers, scheduler, progress) -> Iterator[tuple[Document, dict]]:

@@ -16,8 +16,10 @@ ONTOLOGY_DIR = Path(__file__).resolve().parent.parent.parent / "ontology"
 DEFAULT_KB = ONTOLOGY_DIR / "kb.json"
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_name(name: str) -> str:
-    """Key for comparing names: case-folded, apostrophes unified, possessive and 'the' dropped."""
+    """Key for comparing names: case-folded, apostrophes unified, possessive and 'the' dropped.
+    Cached, like clean_name: a corpus compares the same names over and over."""
     s = unicodedata.normalize("NFKC", name).casefold().replace("\u2019", "'")
     s = re.sub(r"'s?$", "", s.strip())
     s = re.sub(r"^the\s+", "", s)

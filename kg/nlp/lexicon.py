@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from spacy.tokens import Doc, Span, Token
 
 PATTERN_DIR = Path(__file__).parent / "patterns"
@@ -41,12 +42,25 @@ def type_family(t: str | None) -> str | None:
     return "Org" if t in ORG_TYPES else t
 
 
+@lru_cache(maxsize=1 << 16)
 def clean_name(text: str) -> str:
-    """Surface form of a mention without a leading article or a trailing possessive."""
+    """Surface form of a mention without a leading article or a trailing possessive.
+
+    Cached: the components clean the same few names tens of thousands of times per corpus."""
     s = re.sub(r"\s+", " ", text).strip()
     s = re.sub(r"^(?:the|The|a|an)\s+", "", s)
     s = re.sub(r"(?:'s|’s|'|’)$", "", s).strip()
     return s.strip(" ,.;:-–—\"“”()")
+
+
+def tokens_where(doc: Doc, attr: int, values) -> list[Token]:
+    """The tokens whose ``attr`` (a spaCy attribute id: ORTH, LOWER, TAG, DEP) is one of the
+    strings ``values``, found on one integer column (`Doc.to_array`): the rules that look for a
+    few words in a whole document then build Python Token objects for those words only."""
+    hashes = np.array([doc.vocab.strings.add(v) for v in values], dtype=np.uint64)
+    if not len(doc) or not len(hashes):
+        return []
+    return [doc[int(i)] for i in np.flatnonzero(np.isin(doc.to_array(attr), hashes))]
 
 
 def _register_extensions() -> None:

@@ -11,13 +11,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from spacy.attrs import ORTH
+from spacy.attrs import IS_LOWER, LOWER, ORTH, POS
 from spacy.language import Language
 from spacy.matcher import Matcher
+from spacy.symbols import PROPN
 from spacy.tokens import Doc, Span, Token
 
 from .kb import KnowledgeBase, load_kb, normalize_name, wikipedia_title
-from .lexicon import GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, expand_sets, load_patterns, type_family
+from .lexicon import (GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, expand_sets, load_patterns,
+                      tokens_where, type_family)
 
 
 # a short quoted title: "Lord of the Rings", “Eye of Sauron”
@@ -219,7 +221,8 @@ class MentionResolver:
         self._mark_born_people(doc)
         self._propagate_names(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
-        lowercase_words = {t.text for t in doc if t.is_lower}
+        orth, is_lower = doc.to_array([ORTH, IS_LOWER]).reshape(-1, 2).T
+        lowercase_words = {doc.vocab.strings[int(h)] for h in np.unique(orth[is_lower == 1])}
         described = doc.user_data.get("described", {})
         quotes = [(m.start(1), m.end(1)) for m in QUOTED.finditer(doc_text(doc))]
         typed: list[Span] = []
@@ -548,8 +551,12 @@ class MentionResolver:
         """'Nexus Q is a digital media player', 'Xamarin, a subsidiary of Microsoft': the described
         proper name is an entity of the type its description says, whatever NER made of it."""
         changes = []
-        for tok in doc:
-            series = tok.pos_ == "NOUN" and tok.lower_ in ("series", "line", "family", "range", "lineup")
+        series_words = ("series", "line", "family", "range", "lineup")
+        pos, lower = doc.to_array([POS, LOWER]).reshape(-1, 2).T
+        series_hashes = np.array([doc.vocab.strings.add(w) for w in series_words], dtype=np.uint64)
+        for i in np.flatnonzero((pos == PROPN) | np.isin(lower, series_hashes)):
+            tok = doc[int(i)]
+            series = tok.pos_ == "NOUN" and tok.lower_ in series_words
             if not (tok.pos_ == "PROPN" or series) or tok.dep_ in ("compound", "flat"):
                 continue
             desc = None
@@ -590,8 +597,8 @@ class MentionResolver:
         if not surnames:
             return
         norp = {e.start for e in doc.ents if e.label_ == "NORP" and len(e) == 1}
-        new = [Span(doc, t.i, t.i + 1, label="PERSON") for t in doc
-               if t.text in surnames and (not t.ent_type_ or t.i in norp) and (t.pos_ == "PROPN" or t.is_title)
+        new = [Span(doc, t.i, t.i + 1, label="PERSON") for t in tokens_where(doc, ORTH, surnames)
+               if (not t.ent_type_ or t.i in norp) and (t.pos_ == "PROPN" or t.is_title)
                and not (t.i > 0 and doc[t.i - 1].pos_ == "PROPN") and not (t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "PROPN")]
         if new:
             starts = {sp.start for sp in new}
@@ -647,8 +654,8 @@ class MentionResolver:
                 short[words[0]] = e.label_ if e.label_ != "FAC" else "ORG"
         if not short:
             return
-        new = [Span(doc, t.i, t.i + 1, label=short[t.text]) for t in doc
-               if t.text in short and not t.ent_type_ and t.pos_ == "PROPN" and not (t.i + 1 < len(doc) and doc[t.i + 1].text in self.org_suffixes)]
+        new = [Span(doc, t.i, t.i + 1, label=short[t.text]) for t in tokens_where(doc, ORTH, short)
+               if not t.ent_type_ and t.pos_ == "PROPN" and not (t.i + 1 < len(doc) and doc[t.i + 1].text in self.org_suffixes)]
         if new:
             doc.set_ents(new, default="unmodified")
 

@@ -10,11 +10,13 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from .kb import load_kb, normalize_name
-from .lexicon import GRAPH_TYPES, LEX, ORG_TYPES, clean_name, expand_sets, load_patterns, type_family
+from .lexicon import (GRAPH_TYPES, LEX, ORG_TYPES, clean_name, expand_sets, load_patterns, tokens_where,
+                      type_family)
 from .mentions import Cluster
 from .treematch import TreeMatcher
 
@@ -299,8 +301,8 @@ class RelationExtractor:
                 seen_titles.add(title.i)
                 facts.extend(self._facts_for_title(doc, ent._.kg_key, title, former, ctx))
         # definite descriptions with no name: "the 41-year-old CEO of Meta had boasted" -> previous person
-        for tok in doc:
-            if tok.i in seen_titles or tok.dep_ not in ("nsubj", "nsubjpass") or tok.lower_ not in self.title_words:
+        for tok in tokens_where(doc, LOWER, self.title_words):
+            if tok.i in seen_titles or tok.dep_ not in ("nsubj", "nsubjpass"):
                 continue
             if not any(c.lower_ == "the" for c in tok.children) or tok.i in doc._.kg_token_keys:
                 continue
@@ -456,8 +458,8 @@ class RelationExtractor:
     def _respectively(self, doc: Doc, ctx: "DocContext") -> list[Fact]:
         """'the chief executives of Microsoft and OpenAI, Satya Nadella and Sam Altman' pairs in order."""
         facts = []
-        for tok in doc:
-            if tok.tag_ != "NNS" or tok.lower_ not in self.title_words:
+        for tok in tokens_where(doc, LOWER, self.title_words):
+            if tok.tag_ != "NNS":
                 continue
             pred = self._classify(self._role(tok))
             if not pred:
