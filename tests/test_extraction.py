@@ -436,9 +436,30 @@ def test_doctoral_advisor_works_where_the_degree_was_earned(nlp):
     assert ("Aleksandr Borovkov", "worksFor", "Moscow State University") not in facts
 
 
+def test_whoever_supervises_a_doctorate_is_a_person(nlp):
+    # the small model tags some supervisors ORG; "under the supervision of X" types them
+    rec, facts = extract(nlp, "Halvard Lindqvist earned his doctorate from the University of Turku in 1971, under "
+                              "the supervision of Klaus Wagner and Maria Ekholm.")
+    types = {e["label"]: e["type"] for e in rec["entities"].values()}
+    assert types["Klaus Wagner"] == "Person" and types["Maria Ekholm"] == "Person"
+    assert ("Klaus Wagner", "worksFor", "University of Turku") in facts
+    assert ("Halvard Lindqvist", "worksFor", "University of Turku") not in facts
+
+
 def test_a_long_chain_of_references_back_does_not_recurse(nlp):
     # each "The game" refers to the subject before it; 1,200 of them once overflowed Python's stack
     text = ("Skyhopper Racing is a racing video game published by Nintendo for the Wii. "
             + "The game was praised. " * 1200 + "It was developed by Monster Games.")
     _, facts = extract(nlp, text)
     assert ("Monster Games", "developed", "Skyhopper Racing") in facts
+
+
+def test_proper_noun_before_a_company_title_names_the_employer(nlp):
+    # NER misses "Eskom"-like names before a title, or takes them for one-word people
+    rec, facts = extract(nlp, "Prosecutors said that Tarvex chairperson John Dlamini wanted the licence ended.")
+    types = {e["label"]: e["type"] for e in rec["entities"].values()}
+    assert types == {"Tarvex": "Company", "John Dlamini": "Person"}
+    assert ("John Dlamini", "leads", "Tarvex") in facts
+    # an office is no company title: "Finance" stays a common word
+    rec, facts = extract(nlp, "Finance Minister John Dlamini spoke.")
+    assert {e["label"] for e in rec["entities"].values()} == {"John Dlamini"}

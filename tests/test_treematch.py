@@ -1,12 +1,14 @@
-"""The anchor-first matcher must find exactly what spaCy's DependencyMatcher finds."""
+"""The anchor-first matcher must find exactly what spaCy's DependencyMatcher finds, and the
+column lookup `tokens_where` exactly what a loop over every token finds."""
 from pathlib import Path
 
 import pytest
+from spacy.attrs import DEP, LOWER, ORTH, TAG
 from spacy.matcher import DependencyMatcher
 
 from kg.ingest import load_documents
 from kg.nlp import load_pipeline
-from kg.nlp.lexicon import expand_sets, load_patterns
+from kg.nlp.lexicon import expand_sets, load_patterns, tokens_where
 from kg.nlp.treematch import TreeMatcher
 
 CORPUS = Path(__file__).parent.parent / "corpus"
@@ -46,3 +48,24 @@ def test_unsupported_operator_is_rejected(parsed):
     with pytest.raises(ValueError, match="REL_OP"):
         m.add("x", [{"RIGHT_ID": "a", "RIGHT_ATTRS": {"POS": "VERB"}},
                     {"LEFT_ID": "a", "REL_OP": ".", "RIGHT_ID": "b", "RIGHT_ATTRS": {}}])
+
+
+@pytest.mark.parametrize("attr, name, values", [
+    (ORTH, "text", {"Meta", "Google", "LeCun", "NotInTheCorpus"}),
+    (LOWER, "lower_", {"ceo", "founder", "chief", "scientist"}),
+    (TAG, "tag_", {"NNS", "VBD"}),
+    (DEP, "dep_", {"nsubj", "appos"}),
+])
+def test_tokens_where_finds_what_a_token_loop_finds(parsed, attr, name, values):
+    _, docs = parsed
+    for doc in docs:
+        expected = [t.i for t in doc if getattr(t, name) in values]
+        assert [t.i for t in tokens_where(doc, attr, values)] == expected
+    found = sum(len(tokens_where(doc, attr, values)) for doc in docs)
+    assert found > 5
+
+
+def test_tokens_where_on_nothing(parsed):
+    nlp, docs = parsed
+    assert tokens_where(docs[0], ORTH, []) == []
+    assert tokens_where(nlp.make_doc(""), ORTH, ["Meta"]) == []

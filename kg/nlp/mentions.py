@@ -116,6 +116,8 @@ class MentionResolver:
         self.office_titles = set(LEX["office_title_words"])
         self.made_verbs = set(LEX["made_verbs"])
         self.honorifics = set(LEX["honorifics"])
+        self.guidance_nouns = set(LEX["person_guidance_nouns"])
+        self.employer_titles = set(LEX["employer_title_words"])
 
     # -- typing
     def type_of(self, span: Span) -> tuple[str | None, str | None]:
@@ -166,6 +168,15 @@ class MentionResolver:
                     verbs += [c for c in attr.children if c.dep_ == "acl"]
         return any(v.lemma_.lower() in self.made_verbs and any(c.dep_ == "agent" for c in v.children) for v in verbs)
 
+    def _guides_someone(self, span: Span) -> bool:
+        """'under the supervision of X (and Y)', 'the tutelage of X': X supervises or mentors a
+        person, which only a person does."""
+        head = span.root
+        while head.dep_ == "conj" and head.head.i < head.i:
+            head = head.head
+        of = head.head
+        return head.dep_ == "pobj" and of.lower_ == "of" and of.head.lemma_.lower() in self.guidance_nouns
+
     def listed_type(self, span: Span) -> str | None:
         """'missiles such as X and Y', 'apps including X', 'franchises, which include X': the type of
         the noun a list exemplifies."""
@@ -214,6 +225,7 @@ class MentionResolver:
         self._extend_known_prefixes(doc)
         self._add_acronym_expansions(doc)
         self._add_named_entities(doc)
+        self._add_employers_before_titles(doc)
         self._add_short_org_names(doc)
         self._add_described_entities(doc)
         self._add_described_title(doc)
@@ -250,6 +262,8 @@ class MentionResolver:
             if t in ("Organization", "Company", "Person") and not kb_id and self._made_by_someone(ent):
                 t = "Product"  # "Arkanoid, developed by Taito": what is developed by someone is a product
                 doc.user_data.setdefault("described", {})[normalize_name(name)] = t
+            elif t in ("Organization", "Company") and not kb_id and len(ent) > 1 and self._guides_someone(ent):
+                t = "Person"  # "under the supervision of Klaus Wagner": the small model said ORG
             elif t == "Place" and not kb_id and len(ent) == 1:
                 # "missiles such as Cirit and Sungur", "the arcade game Pong": not a place
                 t = self.descriptor_type(ent, compound=True) or t
@@ -508,6 +522,25 @@ class MentionResolver:
                     if e.start == span.start and e.label_ not in GRAPH_TYPES and not self.kb.lookup(clean_name(e.text)):
                         ents[i] = Span(doc, e.start, e.end, label=t)
             doc.set_ents(ents)
+
+    def _add_employers_before_titles(self, doc: Doc) -> None:
+        """'Eskom chairperson Ben Ngubane', 'Vantix CEO Dana Ruiz': the proper nouns compounded onto
+        a company title that introduces a person's name name an organisation, whether NER missed
+        them or took them for a one-word person."""
+        new = []
+        people = {e.start: e.end for e in doc.ents if e.label_ in ("PERSON", "Person")}
+        for title in tokens_where(doc, LOWER, self.employer_titles):
+            end = people.get(title.i + 1)
+            if end is None:
+                continue
+            start = title.i
+            while start > 0 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].dep_ == "compound" \
+                    and (doc[start - 1].is_title or doc[start - 1].is_upper) and start <= doc[start - 1].head.i < end \
+                    and (not doc[start - 1].ent_type_ or people.get(start - 1) == start):  # untagged, or a lone "PERSON"
+                start -= 1
+            if start < title.i:
+                new.append(Span(doc, start, title.i, label="ORG"))
+        _replace_entities(doc, new)
 
     def _described_type(self, noun: Token) -> str | None:
         """'a video game', 'a line of devices', 'a subsidiary of X': the type a description gives."""
