@@ -524,9 +524,9 @@ class MentionResolver:
             doc.set_ents(ents)
 
     def _add_employers_before_titles(self, doc: Doc) -> None:
-        """'Eskom chairperson Ben Ngubane', 'Vantix CEO Dana Ruiz': the proper nouns compounded onto
-        a company title that introduces a person's name name an organisation, whether NER missed
-        them or took them for a one-word person."""
+        """'Eskom chairperson Ben Ngubane', 'Vantix CEO Dana Ruiz': proper nouns compounded onto a
+        company title that introduces a person are the name of the person's organisation, whether
+        NER missed them or took them for a one-word person."""
         new = []
         people = {e.start: e.end for e in doc.ents if e.label_ in ("PERSON", "Person")}
         for title in tokens_where(doc, LOWER, self.employer_titles):
