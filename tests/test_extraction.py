@@ -463,3 +463,11 @@ def test_proper_noun_before_a_company_title_names_the_employer(nlp):
     # an office is no company title: "Finance" stays a common word
     rec, facts = extract(nlp, "Finance Minister John Dlamini spoke.")
     assert {e["label"] for e in rec["entities"].values()} == {"John Dlamini"}
+
+
+def test_described_name_the_tagger_took_for_a_common_noun(nlp):
+    # "Zorbit" is tagged NN (NER says PERSON): the description still makes it a product
+    rec, facts = extract(nlp, "Zorbit is a puzzle game by Vantix Studios.")
+    types = {e["label"]: e["type"] for e in rec["entities"].values()}
+    assert types["Zorbit"] == "Product"
+    assert ("Vantix Studios", "developed", "Zorbit") in facts

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from spacy.attrs import IS_LOWER, LOWER, ORTH, POS
+from spacy.attrs import ENT_IOB, IS_LOWER, IS_TITLE, LOWER, ORTH, POS
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.symbols import PROPN
@@ -585,12 +585,15 @@ class MentionResolver:
         proper name is an entity of the type its description says, whatever NER made of it."""
         changes = []
         series_words = ("series", "line", "family", "range", "lineup")
-        pos, lower = doc.to_array([POS, LOWER]).reshape(-1, 2).T
+        pos, lower, iob, title = doc.to_array([POS, LOWER, ENT_IOB, IS_TITLE]).reshape(-1, 4).T
         series_hashes = np.array([doc.vocab.strings.add(w) for w in series_words], dtype=np.uint64)
-        for i in np.flatnonzero((pos == PROPN) | np.isin(lower, series_hashes)):
+        # a proper noun, or a capitalised word NER put in a name that the tagger took for a common
+        # noun ("Zorbit is a puzzle game"), or a series noun
+        named = (pos == PROPN) | (np.isin(iob, (1, 3)) & (title == 1))
+        for i in np.flatnonzero(named | np.isin(lower, series_hashes)):
             tok = doc[int(i)]
             series = tok.pos_ == "NOUN" and tok.lower_ in series_words
-            if not (tok.pos_ == "PROPN" or series) or tok.dep_ in ("compound", "flat"):
+            if not (named[i] or series) or tok.dep_ in ("compound", "flat"):
                 continue
             desc = None
             if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ == "be":
