@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .ingest import Document
-from .nlp.lexicon import GRAPH_TYPES
+from .nlp.lexicon import GRAPH_TYPES, string_ids
 
 
 #: Longest run of tokens without sentence-final punctuation or a line break that is left to the
@@ -55,7 +55,7 @@ def _layout(doc: Doc) -> _Layout:
         newlines[i] = doc[int(i)].text.count("\n")
     glued = np.zeros(len(doc), dtype=bool)
     glued[:-1] = (spaced[:-1] == 0) & (alpha[1:] == 1)
-    return _Layout(orth, space, quote.astype(bool), newlines, np.isin(orth, _hashes(doc, _SENTENCE_ENDS)), glued)
+    return _Layout(orth, space, quote.astype(bool), newlines, np.isin(orth, string_ids(doc, _SENTENCE_ENDS)), glued)
 
 
 def mark_paragraph_starts(doc: Doc, layout: _Layout | None = None) -> int:
@@ -74,7 +74,7 @@ def mark_paragraph_starts(doc: Doc, layout: _Layout | None = None) -> int:
         return 0
     orth, space, quote, newlines, ends, glued = layout or _layout(doc)
     # a closing quote or bracket keeps the state of the token before it; so do plain spaces
-    transparent = (space & (newlines == 0)) | quote | np.isin(orth, _hashes(doc, _CLOSERS))
+    transparent = (space & (newlines == 0)) | quote | np.isin(orth, string_ids(doc, _CLOSERS))
     decisive = (newlines > 0) | ends | ~(transparent | space)
     # True: a sentence may start after this token; a full stop glued to the next word ("the.NET
     # Foundation", "Microsoft.NET") ends no sentence
@@ -115,11 +115,6 @@ def cap_sentences(doc: Doc, limit: int = MAX_SENTENCE_TOKENS, layout: _Layout | 
             doc[cut].is_sent_start = True
             run_start, soft, splits = cut, None, splits + 1
     return splits
-
-
-def _hashes(doc: Doc, words: Iterable[str]) -> np.ndarray:
-    """ORTH ids of the given strings in the document's vocabulary (for `np.isin`)."""
-    return np.array([doc.vocab.strings.add(w) for w in words], dtype=np.uint64)
 
 
 def extract_documents(nlp: Language, documents: Iterable[Document], batch_size: int = 16,

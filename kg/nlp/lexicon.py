@@ -53,11 +53,17 @@ def clean_name(text: str) -> str:
     return s.strip(" ,.;:-–—\"“”()")
 
 
+def string_ids(doc: Doc, words) -> np.ndarray:
+    """Ids of the given strings in the document's vocabulary, to compare with `Doc.to_array`
+    columns of string attributes (ORTH, LOWER, TAG, DEP) through `np.isin`."""
+    return np.array([doc.vocab.strings.add(w) for w in words], dtype=np.uint64)
+
+
 def tokens_where(doc: Doc, attr: int, values) -> list[Token]:
     """The tokens whose ``attr`` (a spaCy attribute id: ORTH, LOWER, TAG, DEP) is one of the
     strings ``values``, found on one integer column (`Doc.to_array`): the rules that look for a
     few words in a whole document then build Python Token objects for those words only."""
-    hashes = np.array([doc.vocab.strings.add(v) for v in values], dtype=np.uint64)
+    hashes = string_ids(doc, values)
     if not len(doc) or not len(hashes):
         return []
     return [doc[int(i)] for i in np.flatnonzero(np.isin(doc.to_array(attr), hashes))]

@@ -19,7 +19,7 @@ from spacy.tokens import Doc, Span, Token
 
 from .kb import KnowledgeBase, load_kb, normalize_name, wikipedia_title
 from .lexicon import (GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, expand_sets, load_patterns,
-                      tokens_where, type_family)
+                      string_ids, tokens_where, type_family)
 
 
 # a short quoted title: "Lord of the Rings", “Eye of Sauron”
@@ -47,6 +47,13 @@ def doc_text(doc: Doc) -> str:
     if text is None:
         text = doc.user_data["text"] = doc.text
     return text
+
+
+def _first_conjunct(tok: Token) -> Token:
+    """The first member of the coordination a token belongs to ('B' and 'C' in 'A, B and C' -> 'A')."""
+    while tok.dep_ == "conj" and tok.head.i < tok.i:
+        tok = tok.head
+    return tok
 
 
 def _replace_entities(doc: Doc, spans: list[Span]) -> None:
@@ -118,6 +125,7 @@ class MentionResolver:
         self.honorifics = set(LEX["honorifics"])
         self.guidance_nouns = set(LEX["person_guidance_nouns"])
         self.employer_titles = set(LEX["employer_title_words"])
+        self.series_nouns = set(LEX["series_nouns"])
 
     # -- typing
     def type_of(self, span: Span) -> tuple[str | None, str | None]:
@@ -171,18 +179,14 @@ class MentionResolver:
     def _guides_someone(self, span: Span) -> bool:
         """'under the supervision of X (and Y)', 'the tutelage of X': X supervises or mentors a
         person, which only a person does."""
-        head = span.root
-        while head.dep_ == "conj" and head.head.i < head.i:
-            head = head.head
+        head = _first_conjunct(span.root)
         of = head.head
         return head.dep_ == "pobj" and of.lower_ == "of" and of.head.lemma_.lower() in self.guidance_nouns
 
     def listed_type(self, span: Span) -> str | None:
         """'missiles such as X and Y', 'apps including X', 'franchises, which include X': the type of
         the noun a list exemplifies."""
-        head = span.root
-        while head.dep_ == "conj" and head.head.i < head.i:
-            head = head.head
+        head = _first_conjunct(span.root)
         noun = None
         if head.dep_ == "pobj" and (head.head.lower_ == "including" or head.head.lower_ == "as" and any(
                 c.lower_ == "such" for c in head.head.children)) and head.head.head.pos_ == "NOUN":
@@ -308,9 +312,7 @@ class MentionResolver:
     @staticmethod
     def _coordinated(tok: Token) -> list[Token]:
         """The other members of the coordination a token belongs to ('A, B and C')."""
-        top = tok
-        while top.dep_ == "conj":
-            top = top.head
+        top = _first_conjunct(tok)
         members, stack = [top], [top]
         while stack:
             for c in stack.pop().children:
@@ -584,15 +586,13 @@ class MentionResolver:
         """'Nexus Q is a digital media player', 'Xamarin, a subsidiary of Microsoft': the described
         proper name is an entity of the type its description says, whatever NER made of it."""
         changes = []
-        series_words = ("series", "line", "family", "range", "lineup")
         pos, lower, iob, title = doc.to_array([POS, LOWER, ENT_IOB, IS_TITLE]).reshape(-1, 4).T
-        series_hashes = np.array([doc.vocab.strings.add(w) for w in series_words], dtype=np.uint64)
         # a proper noun, or a capitalised word NER put in a name that the tagger took for a common
         # noun ("Zorbit is a puzzle game"), or a series noun
         named = (pos == PROPN) | (np.isin(iob, (1, 3)) & (title == 1))
-        for i in np.flatnonzero(named | np.isin(lower, series_hashes)):
+        for i in np.flatnonzero(named | np.isin(lower, string_ids(doc, self.series_nouns))):
             tok = doc[int(i)]
-            series = tok.pos_ == "NOUN" and tok.lower_ in series_words
+            series = tok.pos_ == "NOUN" and tok.lower_ in self.series_nouns
             if not (named[i] or series) or tok.dep_ in ("compound", "flat"):
                 continue
             desc = None
@@ -662,9 +662,7 @@ class MentionResolver:
         owner = {i: n for n, e in enumerate(ents) for i in range(e.start, e.end)}
         new: list[Span] = []
         taken: set[int] = set()
-        firsts = np.array([doc.vocab.strings[w] for w in by_first], dtype=np.uint64)
-        for i in np.flatnonzero(np.isin(doc.to_array(ORTH), firsts)):  # only where a name can start
-            tok = doc[int(i)]
+        for tok in tokens_where(doc, ORTH, by_first):  # only where a name can start
             for key in by_first[tok.text]:
                 end = tok.i + len(key)
                 if end > len(doc) or any(doc[i].text != w for i, w in zip(range(tok.i, end), key)) \

@@ -301,7 +301,8 @@ class RelationExtractor:
                 seen_titles.add(title.i)
                 facts.extend(self._facts_for_title(doc, ent._.kg_key, title, former, ctx))
         # definite descriptions with no name: "the 41-year-old CEO of Meta had boasted" -> previous person
-        for tok in tokens_where(doc, LOWER, self.title_words):
+        title_words = tokens_where(doc, LOWER, self.title_words)
+        for tok in title_words:
             if tok.i in seen_titles or tok.dep_ not in ("nsubj", "nsubjpass"):
                 continue
             if not any(c.lower_ == "the" for c in tok.children) or tok.i in doc._.kg_token_keys:
@@ -314,7 +315,7 @@ class RelationExtractor:
                     for f in self._facts_for_title(doc, person, t, False, ctx, topic_fallback=False):
                         f.confidence = min(f.confidence, 0.6)
                         facts.append(f)
-        facts.extend(self._respectively(doc, ctx))
+        facts.extend(self._respectively(doc, ctx, title_words))
         return facts
 
     @staticmethod
@@ -455,10 +456,11 @@ class RelationExtractor:
                 out.append(k)
         return out
 
-    def _respectively(self, doc: Doc, ctx: "DocContext") -> list[Fact]:
-        """'the chief executives of Microsoft and OpenAI, Satya Nadella and Sam Altman' pairs in order."""
+    def _respectively(self, doc: Doc, ctx: "DocContext", title_words: list[Token]) -> list[Fact]:
+        """'the chief executives of Microsoft and OpenAI, Satya Nadella and Sam Altman' pairs in order
+        (``title_words``: the document's title tokens, found once by the caller)."""
         facts = []
-        for tok in tokens_where(doc, LOWER, self.title_words):
+        for tok in title_words:
             if tok.tag_ != "NNS":
                 continue
             pred = self._classify(self._role(tok))
