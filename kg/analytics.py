@@ -17,6 +17,7 @@ All results are deterministic: ties are broken by label and IRI, Louvain gets a 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ __all__ = [
     "DEFAULT_PATH_LIMIT", "DEFAULT_SEED", "DEFAULT_TOP", "KNOWN_TYPES", "ORGANIZATION_TYPES",
     "undirected", "collapse", "degree_centrality", "pagerank", "central_entities", "top_entities",
     "communities", "community_labels", "ego_network", "shortest_paths", "path_edges", "describe_path",
-    "paths_subgraph", "typed_neighbours", "expand_types", "filter_graph", "sparql_df",
+    "paths_subgraph", "typed_neighbours", "expand_types", "filter_graph", "add_fact_details", "sparql_df",
 ]
 
 #: `kg view` and `kg build` keep this many entities (the most central by PageRank) when a graph
@@ -327,6 +328,70 @@ def filter_graph(G: nx.MultiDiGraph, *, types: Iterable[str] | None = None, min_
     if top and view.number_of_nodes() > top:
         view = view.subgraph(top_entities(view, top))
     return view
+
+
+# ------------------------------------------------------------------------------------------ fact details
+# Statement/event properties that are structure, not attributes of the fact.
+_STRUCTURAL = frozenset({"type", "subject", "predicate", "object", "wasDerivedFrom", "sentence", "start", "end",
+                         "confidence", "event", "acquirer", "investor", "target"})
+
+
+def _snake(name: str) -> str:
+    """priceUSD -> price_usd, amountUSD -> amount_usd, dealStatus -> deal_status, former -> former."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name).lower()
+
+
+def add_fact_details(G: nx.MultiDiGraph, g) -> nx.MultiDiGraph:
+    """Copy the qualifiers of each fact from the RDF graph *g* onto the edges of its projection *G*.
+
+    ``kg.query.to_networkx`` keeps sentence, document and confidence; the views also show what a
+    statement or its event node says about the fact: ``price_usd``, ``amount_usd``, ``date``,
+    ``role``, ``former``, and whatever else the extraction writes there (``status``, ``lead``,
+    ``round``, ``currency``, ``stake``...: every literal-valued property, its local name in
+    snake_case).  Attributes already on an edge win.  Every read is optional, so a graph without
+    events or qualifiers is fine.  Document titles go to ``G.graph["documents"]`` (id -> title).
+    Edges are found by the statement IRI in their key (``predicate|statement``); other edges are
+    left alone.  Modifies and returns *G*.
+    """
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import DCTERMS
+
+    from .graph import KG
+    from .query import local_name, py
+
+    def literals(node) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for p, o in sorted(g.predicate_objects(node)):
+            name = local_name(p)
+            if not isinstance(o, Literal) or name in _STRUCTURAL:
+                continue
+            key = _snake(name)
+            value = py(o)
+            if key == "date" or not isinstance(value, (str, int, float, bool)):
+                value = str(o)
+            out.setdefault(key, value)
+        return out
+
+    for u, v, key, data in G.edges(keys=True, data=True):
+        if not isinstance(key, str) or "|" not in key:
+            continue
+        st = URIRef(key.split("|", 1)[1])
+        found = literals(st)
+        event = g.value(st, KG.event)
+        if event is not None:
+            for k, value in literals(event).items():
+                found.setdefault(k, value)
+        for k, value in found.items():
+            data.setdefault(k, value)
+    titles = {}
+    for doc in g.subjects(URIRef(str(KG) + "contentHash"), None):
+        title = g.value(doc, DCTERMS.title)
+        if title is not None:
+            titles[local_name(doc)] = str(title)
+    if titles:
+        G.graph.setdefault("documents", {}).update(dict(sorted(titles.items())))
+    return G
 
 
 # ------------------------------------------------------------------------------------------ SPARQL

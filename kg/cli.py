@@ -82,10 +82,19 @@ def store_option(f):
 @cli.command()
 @click.argument("query")
 @graph_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "turtle", "nt"]), default=None,
+              help="SELECT: table (default), csv, or json (one object per row). CONSTRUCT/DESCRIBE: turtle "
+                   "(default), nt, csv or json (one subject/predicate/object row per triple).")
 @store_option
-def query(query, graph_path, fmt, store):
-    """Run a SPARQL SELECT/ASK/CONSTRUCT query (text or a .rq file) on the graph."""
+@click.option("--allow-service", is_flag=True, default=False,
+              help="Let SERVICE clauses send sub-queries to the endpoints they name (refused by default: "
+                   "a query makes no requests to other hosts).")
+def query(query, graph_path, fmt, store, allow_service):
+    """Run a SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query (text or a .rq file) on the graph.
+
+    Updates are refused (the graph is read-only), and so are queries nested more than 32 levels
+    deep. The prefixes kg:, ent:, doc:, rdf:, rdfs:, skos:, owl:, prov:, dcterms: and xsd: are
+    predefined; CONSTRUCT and DESCRIBE results print as Turtle with those prefixes."""
     from .query import py
     from .store import open_store
 
@@ -93,17 +102,29 @@ def query(query, graph_path, fmt, store):
     if query.endswith(".rq") or _is_file(query):
         if not _is_file(query):
             raise KGError(f"query file not found: {query}")
-        text = Path(query).read_text(encoding="utf-8")
-    result = open_store(graph_path, store).query(text)
+        try:
+            text = Path(query).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise KGError(f"query file is not UTF-8 text: {query}") from None
+    result = open_store(graph_path, store).query(text, allow_service=allow_service)
+    graph_result = result.type in ("CONSTRUCT", "DESCRIBE")
+    if fmt in ("turtle", "nt") and not graph_result:
+        raise KGError(f"--format {fmt} is for CONSTRUCT and DESCRIBE results; use table, csv or json")
     if result.type == "ASK":
-        click.echo("true" if result.askAnswer else "false")
+        click.echo(json.dumps(bool(result.askAnswer)) if fmt in ("json", "csv") else
+                   ("true" if result.askAnswer else "false"))
         return
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        click.echo(result.graph.serialize(format="turtle"))
+    if graph_result:
+        if fmt in (None, "table", "turtle", "nt"):
+            click.echo(result.graph.serialize(format="nt" if fmt == "nt" else "turtle"), nl=fmt != "nt")
+            return
+        triples = sorted(result.graph)
+        rows = [{"subject": py(s), "predicate": py(p), "object": py(o)} for s, p, o in triples]
+        _emit(rows, {"csv": "csv", "json": "jsonl"}[fmt], ["subject", "predicate", "object"])
         return
     cols = [str(v) for v in result.vars]
     rows = [{c: py(row[i]) for i, c in enumerate(cols)} for row in result]
-    _emit(rows, {"table": "table", "csv": "csv", "json": "jsonl"}[fmt], cols)
+    _emit(rows, {None: "table", "table": "table", "csv": "csv", "json": "jsonl"}[fmt], cols)
 
 
 def _is_file(name: str) -> bool:
@@ -151,14 +172,15 @@ def entities(graph_path, fmt):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
 def view(graph_path, types, min_confidence, top, output):
     """The whole graph, filtered, as an interactive offline HTML view."""
-    from .analytics import KNOWN_TYPES, expand_types
+    from .analytics import KNOWN_TYPES, add_fact_details, expand_types
     from .query import load_graph, to_networkx
     from .views import render_view
 
     unknown = sorted((expand_types(types) or set()) - set(KNOWN_TYPES))
     if unknown:
         raise KGError(f"unknown entity type {', '.join(unknown)} (known: {', '.join(KNOWN_TYPES)})")
-    G = to_networkx(load_graph(graph_path))
+    g = load_graph(graph_path)
+    G = add_fact_details(to_networkx(g), g)
     out, shown = render_view(G, output, types=types, min_confidence=min_confidence, top=top)
     click.echo(f"{shown} of {G.number_of_nodes()} entities")
     click.echo(f"wrote {out}")
@@ -171,13 +193,13 @@ def view(graph_path, types, min_confidence, top, output):
 @click.option("-o", "--output", default=None, help="HTML file [default: next to the graph].")
 def show(name, graph_path, depth, output):
     """The neighbourhood of one entity (name or alias) as text and an interactive view."""
-    from .analytics import ego_network
+    from .analytics import add_fact_details, ego_network
     from .query import find_entity, load_graph, to_networkx
     from .views import render_ego
 
     g = load_graph(graph_path)
     node = str(find_entity(g, name))
-    G = to_networkx(g)
+    G = add_fact_details(to_networkx(g), g)
     sub = ego_network(G, node, depth)
     label = G.nodes[node]["label"]
     click.echo(f"{label} ({G.nodes[node]['type']}): {sub.number_of_nodes() - 1} neighbours within {depth}")
@@ -202,13 +224,13 @@ def path(source, target, graph_path, limit, output):
     """Shortest connections between two entities, e.g. kg path "Yann LeCun" PyTorch."""
     import networkx as nx
 
-    from .analytics import describe_path, shortest_paths
+    from .analytics import add_fact_details, describe_path, shortest_paths
     from .query import find_entity, load_graph, to_networkx
     from .views import render_paths
 
     g = load_graph(graph_path)
     a, b = str(find_entity(g, source)), str(find_entity(g, target))
-    G = to_networkx(g)
+    G = add_fact_details(to_networkx(g), g)
     if a == b:
         raise KGError(f"{source!r} and {target!r} are the same entity")
     try:

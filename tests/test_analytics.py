@@ -200,8 +200,10 @@ def test_path_view_highlights_and_orders_left_to_right(G, tmp_path):
     assert [nodes[x]["level"] for x in ("PyTorch", "FAIR", "Meta", "Mark Zuckerberg")] == [0, 1, 2, 3]
     assert all(n["borderWidth"] == 4 for n in nodes.values())
     assert "Yann LeCun" not in nodes
-    options = embedded_options(page)
-    assert options["layout"]["hierarchical"]["direction"] == "LR"
+    # Laid out in Python, left to right: x grows with the level, physics off.
+    xs = [nodes[x]["x"] for x in ("PyTorch", "FAIR", "Meta", "Mark Zuckerberg")]
+    assert xs == sorted(xs) and len(set(xs)) == 4
+    assert embedded_options(page)["physics"]["enabled"] is False
     assert "1 shortest path of 3 hops" in page
 
 
@@ -242,17 +244,19 @@ def test_full_view_keeps_the_most_central_of_a_large_graph():
     assert len(embedded(full_view_html(big, top=0), "nodes")) == A.DEFAULT_TOP + 50
 
 
-def test_large_views_start_from_a_layout_and_cap_stabilisation():
+def test_large_views_come_with_a_layout_and_no_physics():
     big = nx.MultiDiGraph()
     for i in range(2000):
         big.add_node(f"e{i}", label=f"E{i}", type="Person")
         big.add_edge(f"e{i}", f"e{(i * 7 + 1) % 2000}", predicate="knows", confidence=1.0)
     page = to_html(big)
     options = embedded_options(page)
-    assert options["physics"]["stabilization"]["iterations"] == 35
-    assert options["physics"]["barnesHut"] == {"theta": 0.8}
+    assert options["physics"]["enabled"] is False and options["physics"]["stabilization"] == {"enabled": False}
+    assert options["physics"]["barnesHut"]["theta"] == 0.8  # when switched on
     assert options["layout"]["improvedLayout"] is False
+    assert options["interaction"]["hideEdgesOnDrag"] is True
     assert all("x" in n and "y" in n for n in embedded(page, "nodes"))
+    assert len({(n["x"], n["y"]) for n in embedded(page, "nodes")}) == 2000
     assert page == to_html(big)  # seeded layout, deterministic page
 
 
