@@ -82,19 +82,10 @@ def store_option(f):
 @cli.command()
 @click.argument("query")
 @graph_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "turtle", "nt"]), default=None,
-              help="SELECT: table (default), csv, or json (one object per row). CONSTRUCT/DESCRIBE: turtle "
-                   "(default), nt, csv or json (one subject/predicate/object row per triple).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @store_option
-@click.option("--allow-service", is_flag=True, default=False,
-              help="Let SERVICE clauses send sub-queries to the endpoints they name (refused by default: "
-                   "a query makes no requests to other hosts).")
-def query(query, graph_path, fmt, store, allow_service):
-    """Run a SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query (text or a .rq file) on the graph.
-
-    Updates are refused (the graph is read-only), and so are queries nested more than 32 levels
-    deep. The prefixes kg:, ent:, doc:, rdf:, rdfs:, skos:, owl:, prov:, dcterms: and xsd: are
-    predefined; CONSTRUCT and DESCRIBE results print as Turtle with those prefixes."""
+def query(query, graph_path, fmt, store):
+    """Run a SPARQL SELECT/ASK/CONSTRUCT query (text or a .rq file) on the graph."""
     from .query import py
     from .store import open_store
 
@@ -102,29 +93,17 @@ def query(query, graph_path, fmt, store, allow_service):
     if query.endswith(".rq") or _is_file(query):
         if not _is_file(query):
             raise KGError(f"query file not found: {query}")
-        try:
-            text = Path(query).read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise KGError(f"query file is not UTF-8 text: {query}") from None
-    result = open_store(graph_path, store).query(text, allow_service=allow_service)
-    graph_result = result.type in ("CONSTRUCT", "DESCRIBE")
-    if fmt in ("turtle", "nt") and not graph_result:
-        raise KGError(f"--format {fmt} is for CONSTRUCT and DESCRIBE results; use table, csv or json")
+        text = Path(query).read_text(encoding="utf-8")
+    result = open_store(graph_path, store).query(text)
     if result.type == "ASK":
-        click.echo(json.dumps(bool(result.askAnswer)) if fmt in ("json", "csv") else
-                   ("true" if result.askAnswer else "false"))
+        click.echo("true" if result.askAnswer else "false")
         return
-    if graph_result:
-        if fmt in (None, "table", "turtle", "nt"):
-            click.echo(result.graph.serialize(format="nt" if fmt == "nt" else "turtle"), nl=fmt != "nt")
-            return
-        triples = sorted(result.graph)
-        rows = [{"subject": py(s), "predicate": py(p), "object": py(o)} for s, p, o in triples]
-        _emit(rows, {"csv": "csv", "json": "jsonl"}[fmt], ["subject", "predicate", "object"])
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        click.echo(result.graph.serialize(format="turtle"))
         return
     cols = [str(v) for v in result.vars]
     rows = [{c: py(row[i]) for i, c in enumerate(cols)} for row in result]
-    _emit(rows, {None: "table", "table": "table", "csv": "csv", "json": "jsonl"}[fmt], cols)
+    _emit(rows, {"table": "table", "csv": "csv", "json": "jsonl"}[fmt], cols)
 
 
 def _is_file(name: str) -> bool:
