@@ -40,8 +40,8 @@ from typing import Any, Iterable, Mapping
 import networkx as nx
 import numpy as np
 
-__all__ = ["TYPE_STYLE", "PREDICATE_COLOURS", "render_html", "to_html", "layout", "full_view", "full_view_html",
-           "render_view", "render_ego", "render_paths", "iframe"]
+__all__ = ["TYPE_STYLE", "PREDICATE_COLOURS", "render_html", "to_html", "layout", "text_width", "full_view",
+           "full_view_html", "render_view", "ego_html", "render_ego", "render_paths", "iframe"]
 
 #: Colour and vis-network shape per entity type.  Colours are pairwise distinct and none is the
 #: highlight red; every shape draws its label below the node, so node size means something
@@ -159,11 +159,14 @@ _SCRIPT_SAFE = str.maketrans(
 _CSS = """
 html, body { margin: 0; height: 100%; font-family: system-ui, -apple-system, 'Segoe UI', Arial, sans-serif;
   font-size: 13px; color: #222; }
-body { display: flex; overflow: hidden; }
-#panel { flex: 0 0 auto; box-sizing: border-box; width: 320px; max-width: 42vw; height: 100vh; overflow: auto;
+body { display: flex; overflow: hidden; --panel: 320px; }
+@media (max-width: 1000px) { body { --panel: 260px; } }
+@media (max-width: 640px) { body { --panel: 200px; } }
+#panel { flex: 0 0 auto; box-sizing: border-box; width: var(--panel); height: 100vh; overflow: auto;
   padding: 8px 10px 16px; background: #fafafa; border-right: 1px solid #ddd; }
 body.collapsed #panel { display: none; }
-#panel-toggle { position: absolute; z-index: 5; top: 6px; left: 326px; font-size: 13px; padding: 1px 6px; }
+#panel-toggle { position: absolute; z-index: 5; top: 6px; left: calc(var(--panel) + 6px); font-size: 13px;
+  padding: 1px 6px; }
 body.collapsed #panel-toggle { left: 6px; }
 #mynetwork { flex: 1 1 auto; min-width: 0; height: 100vh; }
 #panel h1 { margin: 0 0 2px; font-size: 16px; overflow-wrap: anywhere; padding-right: 2em; }
@@ -1171,7 +1174,8 @@ def layout(graph: nx.MultiDiGraph, *, sizes: Mapping[str, float] | None = None,
 
     Deterministic: nodes are taken in sorted order and every random start has a fixed seed.
     * ``levels``: columns left to right by level, each column sorted by name (a path view).
-    * ``center``: rings around that node, one per hop, neighbours grouped by relation.
+    * ``center``: rings around that node, one per hop (neighbours grouped by relation, those
+      linked to one another side by side).
     * otherwise each connected component by Fruchterman-Reingold (seed 42), community by
       community when it is big; components packed in rows, largest first; entities without
       relations in a block to the right.
@@ -1221,6 +1225,8 @@ def layout(graph: nx.MultiDiGraph, *, sizes: Mapping[str, float] | None = None,
     main_idx = np.array([index[n] for n in main], dtype=int)
     if len(main_idx):
         _place(pos, box, main_idx, rank)
+        if center is not None:
+            _untangle(pos, box, main_idx, rank, _links(main, neighbours, index))
 
     if isolated:
         _aside(sorted(isolated, key=lambda n: (str(graph.nodes[n].get("type") or ""), names[n].casefold(), n)),
@@ -1334,6 +1340,7 @@ def _components(main: list[str], neighbours, box, index, pos, rank) -> None:
         if len(comp) > 2:
             _place(pos, box, idx, rank)
             _compact(pos, box, idx, rank)
+            _untangle(pos, box, idx, rank, _links(comp, neighbours, index))
         placed.append(idx)
     _pack(placed, pos, box)
 
@@ -1487,7 +1494,9 @@ def _columns(main, levels, names, box, index, pos, captions) -> None:
 
 
 def _rings(main, center, neighbours, graph, names, box, index, pos) -> None:
-    """An ego network: the centre, then one ring per hop; neighbours grouped by relation."""
+    """An ego network: the centre, then one ring per hop.  Around the centre, neighbours linked
+    to one another sit side by side, the others grouped by relation; further out, each entity
+    near the neighbour it hangs from."""
     hop = {center: 0}
     frontier = [center]
     member = set(main)
@@ -1514,6 +1523,7 @@ def _rings(main, center, neighbours, graph, names, box, index, pos) -> None:
         members = [n for n in main if hop[n] == ring]
         if ring == 1:
             members.sort(key=lambda n: (relation(n), names[n].casefold(), n))
+            members = _ring_order(members, neighbours, relation, names)
         else:
             def parent_angle(n: str) -> float:
                 parents = [angle[m] for m in neighbours[n] if hop.get(m) == ring - 1 and m in angle]
@@ -1552,23 +1562,143 @@ def _nearest_first(radius: int) -> np.ndarray:
     return _RANKS[radius]
 
 
-def _free_spot(occupied: np.ndarray, cx: int, cy: int, w: int, h: int, radius: int) -> tuple[int, int] | None:
-    """The free w x h spot (top-left cell) nearest to (cx, cy) within *radius*, or None.
+def _free_spots(occupied: np.ndarray, cx: int, cy: int, w: int, h: int, radius: int,
+                limit: int = 1) -> list[tuple[int, int]]:
+    """Up to *limit* free w x h spots (top-left cells) nearest to (cx, cy) within *radius*.
 
     One summed-area table over the window around the wanted spot gives the number of occupied
     cells under every candidate position at once."""
     x0, y0 = cx - radius, cy - radius
+    if x0 < 0 or y0 < 0:
+        return []
     window = occupied[y0:y0 + 2 * radius + h, x0:x0 + 2 * radius + w]
+    n = 2 * radius + 1
+    if window.shape != (n - 1 + h, n - 1 + w):
+        return []
     table = np.zeros((window.shape[0] + 1, window.shape[1] + 1), dtype=np.int32)
     np.cumsum(np.cumsum(window, axis=0, dtype=np.int32), axis=1, out=table[1:, 1:])
-    n = 2 * radius + 1
     under = table[h:h + n, w:w + n] - table[:n, w:w + n] - table[h:h + n, :n] + table[:n, :n]
-    rank = np.where(under == 0, _nearest_first(radius), np.iinfo(np.int64).max)
-    best = int(rank.argmin())
-    if rank.flat[best] == np.iinfo(np.int64).max:
-        return None
-    dy, dx = divmod(best, n)
-    return x0 + dx, y0 + dy
+    never = np.iinfo(np.int64).max
+    rank = np.where(under == 0, _nearest_first(radius), never).ravel()
+    if limit == 1:
+        best = [int(rank.argmin())]
+    else:
+        k = min(limit, rank.size)
+        best = np.argpartition(rank, k - 1)[:k]
+        best = best[np.argsort(rank[best], kind="stable")].tolist()
+    out = []
+    for b in best:
+        if rank[b] == never:
+            break
+        dy, dx = divmod(int(b), n)
+        out.append((x0 + dx, y0 + dy))
+    return out
+
+
+def _free_spot(occupied: np.ndarray, cx: int, cy: int, w: int, h: int, radius: int) -> tuple[int, int] | None:
+    found = _free_spots(occupied, cx, cy, w, h, radius)
+    return found[0] if found else None
+
+
+def _crossed(segments: np.ndarray, left, right, top, bottom) -> np.ndarray:
+    """Which segments (rows x0, y0, x1, y1) pass through the box (a slab test, vectorised)."""
+    x0, y0, x1, y1 = segments.T
+    dx, dy = x1 - x0, y1 - y0
+    lo, hi = np.zeros(len(segments)), np.ones(len(segments))
+    inside = np.ones(len(segments), dtype=bool)
+    for d, start, a, b in ((dx, x0, left, right), (dy, y0, top, bottom)):
+        flat = np.abs(d) < 1e-12
+        inside &= ~flat | ((start > a) & (start < b))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t1, t2 = (a - start) / d, (b - start) / d
+        lo = np.where(flat, lo, np.maximum(lo, np.minimum(t1, t2)))
+        hi = np.where(flat, hi, np.minimum(hi, np.maximum(t1, t2)))
+    return inside & (lo < hi)
+
+
+def _links(nodes: list[str], neighbours, index) -> list[tuple[int, int]]:
+    """The connected pairs among *nodes*, as sorted pairs of indices."""
+    member = set(nodes)
+    return sorted({(min(index[a], index[b]), max(index[a], index[b]))
+                   for a in nodes for b in neighbours[a] if b in member and a != b})
+
+
+def _untangle(pos: np.ndarray, box: np.ndarray, idx: np.ndarray, rank: np.ndarray,
+              links: list[tuple[int, int]], tries: int = 400) -> None:
+    """Move nodes off edges.  A node that an edge runs through, or whose own edge runs through
+    another node, reads as a connection that is not there: such a node goes to the nearest free
+    spot where that does not happen, preferring spots where no edge crosses its label either.
+    Leaves move first; hubs keep their place.  For graphs of up to 300 nodes (it tests every edge)."""
+    if len(idx) < 3 or not links or len(idx) > 300:
+        return
+    member = {int(i): k for k, i in enumerate(idx)}
+    ends = np.array([(member[a], member[b]) for a, b in links], dtype=int)
+    incident: dict[int, list[int]] = defaultdict(list)
+    for e, (a, b) in enumerate(ends):
+        incident[int(a)].append(e)
+        incident[int(b)].append(e)
+    xy = pos[idx].copy()
+    full = box[idx]
+    with_label = full + np.array([_PAD, -_PAD, _PAD, -_PAD])  # the drawn content, no spacing
+    radius = -full[:, 2] - _PAD
+    shape_only = np.stack([-radius, radius, -radius, radius], axis=1)
+
+    def bad(k: int, at: np.ndarray, b: np.ndarray) -> bool:
+        others = np.ones(len(ends), dtype=bool)
+        others[incident[k]] = False
+        if _crossed(np.hstack([xy[ends[others, 0]], xy[ends[others, 1]]]),
+                    at[0] + b[k, 0], at[0] + b[k, 1], at[1] + b[k, 2], at[1] + b[k, 3]).any():
+            return True
+        lefts, rights = xy[:, 0] + b[:, 0], xy[:, 0] + b[:, 1]
+        tops, bottoms = xy[:, 1] + b[:, 2], xy[:, 1] + b[:, 3]
+        for e in incident[k]:
+            other = int(ends[e, 1] if ends[e, 0] == k else ends[e, 0])
+            mine = np.tile([at[0], at[1], xy[other, 0], xy[other, 1]], (len(idx), 1))
+            hit = _crossed(mine, lefts, rights, tops, bottoms)
+            hit[[k, other]] = False
+            if hit.any():
+                return True
+        return False
+
+    # An occupancy grid of every box, as _place builds it, so moves never create an overlap.
+    margin = 64 * _CELL
+    ox = float((xy[:, 0] + full[:, 0]).min()) - margin
+    oy = float((xy[:, 1] + full[:, 2]).min()) - margin
+    width = int((float((xy[:, 0] + full[:, 1]).max()) - ox + margin) / _CELL) + 1
+    height = int((float((xy[:, 1] + full[:, 3]).max()) - oy + margin) / _CELL) + 1
+    occupied = np.zeros((height, width), dtype=np.int16)
+
+    def cells(k: int, at: np.ndarray) -> tuple[slice, slice]:
+        x_a = int(math.floor((at[0] + full[k, 0] - ox) / _CELL))
+        y_a = int(math.floor((at[1] + full[k, 2] - oy) / _CELL))
+        x_b = int(math.ceil((at[0] + full[k, 1] - ox) / _CELL))
+        y_b = int(math.ceil((at[1] + full[k, 3] - oy) / _CELL))
+        return slice(max(y_a, 0), y_b), slice(max(x_a, 0), x_b)
+
+    for k in range(len(idx)):
+        occupied[cells(k, xy[k])] += 1
+    for k in sorted(range(len(idx)), key=lambda k: (-rank[idx[k]], idx[k])):
+        if not bad(k, xy[k], with_label):
+            continue
+        loose_bad = bad(k, xy[k], shape_only)
+        occupied[cells(k, xy[k])] -= 1
+        w = int(math.ceil((full[k, 1] - full[k, 0]) / _CELL))
+        h = int(math.ceil((full[k, 3] - full[k, 2]) / _CELL))
+        cx = int(round((xy[k, 0] + full[k, 0] - ox) / _CELL))
+        cy = int(round((xy[k, 1] + full[k, 2] - oy) / _CELL))
+        fallback = None
+        for x, y in _free_spots(occupied > 0, cx, cy, w, h, 40, tries):
+            at = np.array([ox + x * _CELL - full[k, 0], oy + y * _CELL - full[k, 2]])
+            if not bad(k, at, with_label):
+                xy[k] = at
+                break
+            if loose_bad and fallback is None and not bad(k, at, shape_only):
+                fallback = at
+        else:
+            if fallback is not None:
+                xy[k] = fallback
+        occupied[cells(k, xy[k])] += 1
+    pos[idx] = xy
 
 
 def _place(pos: np.ndarray, box: np.ndarray, idx: np.ndarray, rank: np.ndarray) -> None:
@@ -1620,6 +1750,43 @@ def _place(pos: np.ndarray, box: np.ndarray, idx: np.ndarray, rank: np.ndarray) 
         occupied[y:y + h, x:x + w] = True
         pos[i, 0] = ox + x * _CELL - box[i, 0]
         pos[i, 1] = oy + y * _CELL - box[i, 2]
+
+
+def _ring_order(members: list[str], neighbours, relation, names) -> list[str]:
+    """The order around the first ring: neighbours grouped by their relation to the centre, except
+    that neighbours linked to one another form a block, laid out along a line (the main axis of a
+    small force layout of the block), so their edges run between adjacent nodes."""
+    member = set(members)
+    seen: set[str] = set()
+    blocks: list[list[str]] = []
+    for n in members:  # already sorted by relation, name
+        if n in seen:
+            continue
+        block, stack = [], [n]
+        seen.add(n)
+        while stack:
+            m = stack.pop()
+            block.append(m)
+            for k in sorted(neighbours[m]):
+                if k in member and k not in seen:
+                    seen.add(k)
+                    stack.append(k)
+        block.sort(key=lambda m: (relation(m), names[m].casefold(), m))
+        if len(block) > 2:
+            H = nx.Graph()
+            H.add_nodes_from(block)
+            H.add_edges_from((a, b) for a in block for b in sorted(neighbours[a]) if b in set(block) and a < b)
+            raw = nx.spring_layout(H, seed=_SEED, iterations=100, method="force")
+            xy = np.array([raw[m] for m in block])
+            xy -= xy.mean(axis=0)
+            axis = np.linalg.svd(xy, full_matrices=False)[2][0]
+            if axis[np.argmax(np.abs(axis))] < 0:
+                axis = -axis
+            along = xy @ axis
+            block = [m for _, m in sorted(zip(np.round(along, 9).tolist(), block))]
+        blocks.append(block)
+    blocks.sort(key=lambda b: (min(relation(m) for m in b), -len(b), min(names[m].casefold() for m in b)))
+    return [m for b in blocks for m in b]
 
 
 def _overlapping(xy: np.ndarray, b: np.ndarray):
