@@ -1133,12 +1133,15 @@ def _script_json(value: Any) -> str:
     return text.translate(_SCRIPT_SAFE)
 
 
-@lru_cache(maxsize=1)
-def _vis_bundle() -> tuple[str, str]:
-    """The vis-network JS and CSS shipped with pyvis, read once per process."""
-    import pyvis
+@lru_cache(maxsize=2)
+def _vis_bundle(template_dir: str | None = None) -> tuple[str, str]:
+    """The vis-network JS and CSS shipped with pyvis (in *template_dir*, by default pyvis's
+    templates folder), read once per process."""
+    if template_dir is None:
+        import pyvis
 
-    lib = Path(pyvis.__file__).resolve().parent / "templates" / "lib" / "vis-9.1.2"
+        template_dir = str(Path(pyvis.__file__).resolve().parent / "templates")
+    lib = Path(template_dir) / "lib" / "vis-9.1.2"
     js = (lib / "vis-network.min.js").read_text(encoding="utf-8")
     css = (lib / "vis-network.css").read_text(encoding="utf-8")
     # An end tag inside the bundle would cut the inline block short; pyvis
