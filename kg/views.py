@@ -1627,11 +1627,12 @@ def _links(nodes: list[str], neighbours, index) -> list[tuple[int, int]]:
 
 
 def _untangle(pos: np.ndarray, box: np.ndarray, idx: np.ndarray, rank: np.ndarray,
-              links: list[tuple[int, int]], tries: int = 400) -> None:
+              links: list[tuple[int, int]], tries: int = 120, budget: int = 2500) -> None:
     """Move nodes off edges.  A node that an edge runs through, or whose own edge runs through
     another node, reads as a connection that is not there: such a node goes to the nearest free
     spot where that does not happen, preferring spots where no edge crosses its label either.
-    Leaves move first; hubs keep their place.  For graphs of up to 300 nodes (it tests every edge)."""
+    Leaves move first; hubs keep their place.  For graphs of up to 300 nodes (it tests every edge),
+    and at most *budget* candidate spots in all, so a dense graph costs no more than a sparse one."""
     if len(idx) < 3 or not links or len(idx) > 300:
         return
     member = {int(i): k for k, i in enumerate(idx)}
@@ -1681,6 +1682,8 @@ def _untangle(pos: np.ndarray, box: np.ndarray, idx: np.ndarray, rank: np.ndarra
     for k in range(len(idx)):
         occupied[cells(k, xy[k])] += 1
     for k in sorted(range(len(idx)), key=lambda k: (-rank[idx[k]], idx[k])):
+        if budget <= 0:
+            break
         if not bad(k, xy[k], with_label):
             continue
         loose_bad = bad(k, xy[k], shape_only)
@@ -1690,7 +1693,8 @@ def _untangle(pos: np.ndarray, box: np.ndarray, idx: np.ndarray, rank: np.ndarra
         cx = int(round((xy[k, 0] + full[k, 0] - ox) / _CELL))
         cy = int(round((xy[k, 1] + full[k, 2] - oy) / _CELL))
         fallback = None
-        for x, y in _free_spots(occupied > 0, cx, cy, w, h, 40, tries):
+        for x, y in _free_spots(occupied > 0, cx, cy, w, h, 40, min(tries, max(budget, 1))):
+            budget -= 1
             at = np.array([ox + x * _CELL - full[k, 0], oy + y * _CELL - full[k, 2]])
             if not bad(k, at, with_label):
                 xy[k] = at
