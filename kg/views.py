@@ -269,6 +269,9 @@ var techkg = (function () {
                edgeLabels: D.edgeLabels, pinned: {}, selectedEdges: 0};
   D.pinned.forEach(function (id) { state.pinned[id] = true; });
   var visibleNodes = {}, visibleEdges = {};
+  // What the page starts with (isolated entities hidden), so the first apply() changes nothing.
+  nodes.forEach(function (n) { visibleNodes[n.id] = !n.hidden; });
+  edges.forEach(function (e) { visibleEdges[e.id] = !e.hidden; });
   var byNode = {};  // entity id -> indices of its facts
   facts.forEach(function (f, i) {
     (byNode[f.s] = byNode[f.s] || []).push(i);
