@@ -5,6 +5,7 @@ and values reach queries only through `initBindings`.
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote
@@ -32,9 +33,12 @@ def load_graph(path: str | Path) -> Graph:
         raise KGError(f"graph file not found: {path} (run `kg build` first, or pass -g)")
     if path.is_dir():
         raise KGError(f"graph path is a directory, not a file: {path}")
+    from rdflib.util import guess_format
+
     g = Graph()
     try:
-        g.parse(path, format="turtle" if path.suffix in (".ttl", "") else None)
+        # by suffix where rdflib knows it (.nt, .jsonld, .rdf, ...); anything else is read as Turtle
+        g.parse(path, format=guess_format(str(path)) or "turtle")
     except Exception as exc:  # rdflib raises many parser-specific types
         raise KGError(f"not a readable RDF graph: {path}: {_parse_error(exc)[:200]}") from exc
     return g
@@ -42,7 +46,8 @@ def load_graph(path: str | Path) -> Graph:
 
 def _parse_error(exc: Exception) -> str:
     """One line from a parser error; rdflib's Turtle errors put the reason on their second line."""
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    text = re.sub(r"<_io\.\w+ name=(['\"])(.*?)\1>", r"\2", str(exc))  # a file object's repr: its name
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return type(exc).__name__
     if len(lines) > 1 and lines[0].startswith("at line ") and lines[1].startswith("Bad syntax"):
@@ -50,19 +55,64 @@ def _parse_error(exc: Exception) -> str:
     return lines[0]
 
 
-def run_sparql(g: Graph, text: str, bindings: dict | None = None):
-    """Run a read-only SPARQL query; updates and syntax errors become KGError."""
+#: rdflib's SPARQL parser spends about 40 Python frames per nested bracket; at the default limit
+#: of 1,000 it gave up at 24 levels of parentheses, below kg.sparql_guard.MAX_DEPTH
+_PARSER_RECURSION_LIMIT = 4_000
+
+
+def run_sparql(g: Graph, text: str, bindings: dict | None = None, *, allow_service: bool = False):
+    """Run a read-only SPARQL query; updates, syntax errors and refused queries (federation, deep
+    nesting, kg.sparql_guard) become KGError. No query makes a request to another host unless
+    ``allow_service``."""
+    import sys
+
+    from .sparql_guard import QueryRefused, check_query, looks_like_update
+
+    try:
+        check_query(text, allow_service=allow_service)
+    except QueryRefused as exc:
+        raise KGError(str(exc)) from None
+    if sys.getrecursionlimit() < _PARSER_RECURSION_LIMIT:
+        sys.setrecursionlimit(_PARSER_RECURSION_LIMIT)
     try:
         q = prepareQuery(text, initNs=PREFIXES)
+    except RecursionError:
+        raise KGError("query too complex: it nests or chains more than the SPARQL parser can follow") from None
     except Exception as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if any(w in text.upper() for w in ("INSERT", "DELETE", "LOAD ", "CLEAR ", "DROP ", "CREATE ")):
+        if looks_like_update(text):
             raise KGError("only SELECT, ASK, CONSTRUCT and DESCRIBE queries are allowed (the graph is read-only)") from exc
         raise KGError(f"malformed SPARQL query: {msg[:200]}") from exc
+    if not allow_service and _has_service(q.algebra):  # a second guard, on the parsed query
+        raise KGError("federated queries (SERVICE) are not allowed: this graph answers from its own data "
+                      "and makes no requests to other hosts")
     try:
         return g.query(q, initBindings=bindings or {})
+    except RecursionError:
+        raise KGError("query too complex: it nests or chains more than the SPARQL engine can follow") from None
     except Exception as exc:
         raise KGError(f"query failed: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from exc
+
+
+def _has_service(node) -> bool:
+    """Whether rdflib's algebra contains a SERVICE pattern anywhere (iteratively: no recursion)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    todo, seen = [node], set()
+    while todo:
+        n = todo.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, CompValue):
+            if n.name in ("ServiceGraphPattern", "Service"):
+                return True
+            todo.extend(n.values())
+        elif isinstance(n, dict):
+            todo.extend(n.values())
+        elif isinstance(n, (list, tuple)):
+            todo.extend(n)
+    return False
 
 
 def py(value):
@@ -158,8 +208,33 @@ def find_entity(g: Graph, name: str) -> URIRef:
             by_alias.append(node)
     hits = sorted(set(by_label)) or sorted(set(by_alias), key=lambda n: -len(list(g.objects(n, KG.mentionedIn))))
     if not hits:
-        raise KGError(f"unknown entity: {name!r} (try `kg entities` to list names)")
+        close = similar_names(g, name)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise KGError(f"unknown entity: {name!r} ({hint}try `kg entities` to list names)")
     return hits[0]
+
+
+def similar_names(g: Graph, name: str, n: int = 3) -> list[str]:
+    """Entity labels whose label or an alias is spelt like ``name`` ("Yan LeCun" -> "Yann LeCun"),
+    closest first; compared case-insensitively (difflib ratio at least 0.8)."""
+    import difflib
+
+    key = name.casefold().strip()
+    spellings: dict[str, str] = {}  # casefolded label or alias -> label
+    labels = {}
+    for node, label in g.subject_objects(RDFS.label):
+        if str(node).startswith(str(ENT)):
+            labels[node] = str(label)
+            spellings.setdefault(str(label).casefold(), str(label))
+    for node, alias in g.subject_objects(SKOS.altLabel):
+        if node in labels:
+            spellings.setdefault(str(alias).casefold(), labels[node])
+    out: list[str] = []
+    for match in difflib.get_close_matches(key, sorted(spellings), n=10, cutoff=0.8):
+        label = spellings[match]
+        if label not in out:
+            out.append(label)
+    return out[:n]
 
 
 def to_networkx(g: Graph, min_confidence: float = 0.0) -> nx.MultiDiGraph:

@@ -11,6 +11,8 @@ rdflib below, where loading is instant either way and rdflib's Graph API is what
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +27,6 @@ AUTO_OXIGRAPH_TRIPLES = 200_000
 #: techkg's Turtle averages 40-46 bytes per triple (41 for the bundled corpus, 46 for the 1M-triple
 #: benchmark graph); the estimate only has to be roughly right around the threshold
 TURTLE_BYTES_PER_TRIPLE = 45
-_UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)\b", re.IGNORECASE)
 _NS = {k: str(v) for k, v in PREFIXES.items()}
 
 
@@ -66,7 +67,9 @@ class QueryResult:
 
 def _read_only_error(text: str, exc: Exception) -> KGError:
     """The message for a query Oxigraph would not parse, worded as kg.query.run_sparql words it."""
-    if _UPDATE.search(text):
+    from .sparql_guard import looks_like_update
+
+    if looks_like_update(text):
         return KGError("only SELECT, ASK, CONSTRUCT and DESCRIBE queries are allowed (the graph is read-only)")
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return KGError(f"malformed SPARQL query: {msg[:200]}")
@@ -81,9 +84,12 @@ class Store:
         raise NotImplementedError
 
     def query(self, text: str, bindings: dict | None = None, limit: int | None = None,
-              deadline: float | None = None) -> QueryResult:
+              deadline: float | None = None, *, allow_service: bool = False) -> QueryResult:
         """Run a read-only query. ``limit`` caps the rows kept (``truncated`` says if more came);
-        ``deadline`` (time.monotonic()) stops collecting rows once passed (raises QueryTimeout)."""
+        ``deadline`` (time.monotonic()) stops collecting rows once passed (raises QueryTimeout).
+        Queries are checked first (kg.sparql_guard): federation (SERVICE) is refused unless
+        ``allow_service``, and so is nesting deeper than MAX_DEPTH. CONSTRUCT/DESCRIBE graphs come
+        back with techkg's prefixes bound (kg:, ent:, ...)."""
         raise NotImplementedError
 
     def rdflib_graph(self) -> Graph:
@@ -128,14 +134,19 @@ class MemoryStore(Store):
     def __len__(self) -> int:
         return len(self.graph)
 
-    def query(self, text, bindings=None, limit=None, deadline=None) -> QueryResult:
+    def query(self, text, bindings=None, limit=None, deadline=None, *, allow_service=False) -> QueryResult:
         from .query import run_sparql
 
-        res = run_sparql(self.graph, text, bindings)
+        res = run_sparql(self.graph, text, bindings, allow_service=allow_service)
         if res.type == "ASK":
             return QueryResult("ASK", askAnswer=bool(res.askAnswer))
         if res.type in ("CONSTRUCT", "DESCRIBE"):
-            return QueryResult(res.type, graph=res.graph)
+            try:
+                return QueryResult(res.type, graph=with_prefixes(res.graph))
+            except RecursionError:
+                raise KGError("query too complex: it nests or chains more than the SPARQL engine can follow") from None
+            except Exception as exc:  # evaluation is lazy
+                raise KGError(f"query failed: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from exc
         try:
             rows, truncated = _collect(res, limit, deadline, tuple)
         except KGError:
@@ -178,11 +189,24 @@ class OxigraphStore(Store):
     def __len__(self) -> int:
         return len(self.store)
 
-    def query(self, text, bindings=None, limit=None, deadline=None) -> QueryResult:
-        import pyoxigraph as ox
+    def query(self, text, bindings=None, limit=None, deadline=None, *, allow_service=False) -> QueryResult:
+        from .sparql_guard import QueryRefused, check_query
 
+        try:
+            check_query(text, allow_service=allow_service)
+        except QueryRefused as exc:
+            raise KGError(str(exc)) from None
         if bindings:
             text = with_values(text, bindings)
+        # Oxigraph's parser and evaluator recurse per nesting level and per chained OPTIONAL,
+        # MINUS or BIND; on the main thread's 8 MB stack a few thousand overflowed it and killed
+        # the process. A thread with a large stack (address space, not memory, until used) holds
+        # any query a 1 MB request can carry that the guard lets through.
+        return _on_big_stack(self._query, text, limit, deadline)
+
+    def _query(self, text, limit, deadline) -> QueryResult:
+        import pyoxigraph as ox
+
         try:
             res = self.store.query(text, prefixes=_NS, use_default_graph_as_union=True)
         except SyntaxError as exc:
@@ -198,6 +222,8 @@ class OxigraphStore(Store):
                 g = new_graph()
                 for t in res:
                     g.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+                    if deadline is not None and len(g) % 256 == 0 and time.monotonic() > deadline:
+                        raise QueryTimeout("query timed out")
                 kind = "DESCRIBE" if re.search(r"\bDESCRIBE\b", text, re.IGNORECASE) else "CONSTRUCT"
                 return QueryResult(kind, graph=g)
             names = [v.value for v in res.variables]
@@ -274,6 +300,47 @@ class IndexedView:
 
     def __getattr__(self, name):
         return getattr(self._graph, name)
+
+
+#: stack of the thread an Oxigraph query runs in (virtual address space; pages are only used as
+#: the recursion reaches them)
+QUERY_STACK_BYTES = 512 << 20
+
+
+def _on_big_stack(fn, *args):
+    """fn(*args) in a thread with a QUERY_STACK_BYTES stack; its result, or its exception."""
+    out: dict = {}
+
+    def run():
+        try:
+            out["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            out["error"] = exc
+
+    with _STACK_LOCK:  # threading.stack_size is process-wide: set it only around this start
+        old = threading.stack_size(QUERY_STACK_BYTES)
+        try:
+            t = threading.Thread(target=run, name="kg-query", daemon=True)
+            t.start()
+        finally:
+            threading.stack_size(old)
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+_STACK_LOCK = threading.Lock()
+
+
+def with_prefixes(graph: Graph) -> Graph:
+    """The graph with techkg's prefixes bound, so Turtle reads kg:leads and ent:meta, not ns1:."""
+    from .graph import new_graph
+
+    g = new_graph()
+    for t in graph:
+        g.add(t)
+    return g
 
 
 def open_store(path: str | Path, store: str = "auto") -> Store:
