@@ -35,6 +35,11 @@ class BuildSummary:
     out_dir: Path
     documents: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: inputs that could not be read at all (a missing path, an unreadable folder): also in
+    #: ``skipped``; the build goes on with the rest, and `kg build` then exits non-zero
+    failed_inputs: list[tuple[str, str]] = field(default_factory=list)
+    #: (path, note) for documents read with a repair: a decoding fallback, text left out
+    notes: list[tuple[str, str]] = field(default_factory=list)
     processed: int = 0  # documents that went through spaCy this time
     reused: int = 0  # documents whose cached record was used
     dropped: int = 0  # cached records deleted because their document is gone
@@ -65,26 +70,45 @@ class BuildSummary:
         """The summary `kg build` prints."""
         def counts(c: dict) -> str:
             return ", ".join(f"{k} {n}" for k, n in sorted(c.items()))
-        out = [f"documents: {self.documents} built, {len(self.skipped)} skipped",
-               f"entities: {self.entities} ({counts(self.entity_types)})",
-               f"facts: {self.facts} ({counts(self.predicates)})",
-               f"time: {self.seconds:.1f} s, {self.words_per_second:.0f} words/s",
-               f"cache: {self.processed} processed, {self.reused} reused"
-               + (f", {self.dropped} dropped" if self.dropped else "")
-               + (f" ({self.engine} engine, {self.workers} workers)" if self.processed and self.workers > 1 else "")]
+        out = [f"documents: {self.documents} built, {len(self.skipped)} skipped"]
+        if self.notes:
+            kinds = Counter(_note_kind(note) for _, note in self.notes)
+            docs = len({path for path, _ in self.notes})
+            out.append(f"repaired: {docs} document{'s' if docs > 1 else ''} "
+                       f"({'; '.join(f'{k}: {n}' for k, n in sorted(kinds.items()))})")
+        out += [f"entities: {self.entities} ({counts(self.entity_types)})",
+                f"facts: {self.facts} ({counts(self.predicates)})",
+                f"time: {self.seconds:.1f} s, {self.words_per_second:.0f} words/s",
+                f"cache: {self.processed} processed, {self.reused} reused"
+                + (f", {self.dropped} dropped" if self.dropped else "")
+                + (f" ({self.engine} engine, {self.workers} workers)" if self.processed and self.workers > 1 else "")]
         out += [f"wrote {p}" for p in self.written]
         out += [f"unchanged {p}" for p in self.unchanged]
         return out
 
 
+def _note_kind(note: str) -> str:
+    """The summary's name for a kg.ingest note."""
+    if note.startswith("not valid UTF-8"):
+        return "not UTF-8, read as " + note.rsplit("read as ", 1)[-1]
+    if note.startswith("left out"):
+        return "text without sentence punctuation left out"
+    if note.startswith("invalid UTF-"):
+        return "invalid UTF-16/32 replaced"
+    return note
+
+
 def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path = "out", *,
                  model: str | None = None, min_confidence: float = 0.5, workers: int = 1,
                  engine: str = "local", scheduler: str | None = None, html: bool = True,
-                 max_chars: int | None = None, use_cache: bool = True,
+                 max_chars: int | None = None, use_cache: bool = True, follow_links: bool = False,
                  progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> BuildSummary:
     """Build OUT/graph.ttl (and OUT/graph.html) from files or folders; see the module docstring.
 
     ``max_chars``: longer documents are skipped (None: kg.ingest's default, 0: no limit).
+    ``follow_links``: read files that symlinks inside a folder lead to outside it (and linked folders).
+    Inputs that cannot be read at all (a missing path, an unreadable folder) are skipped and listed
+    in ``summary.failed_inputs``; the caller decides whether that fails the run (`kg build` exits 1).
     ``progress(done, total)`` is called as documents are extracted, ``warn(line)`` for every
     skipped file. Raises KGError for user mistakes (no documents, unknown model, unwritable folder).
     """
@@ -102,11 +126,16 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
 
     paths = tuple(paths) or ("corpus",)
     max_chars = MAX_DOCUMENT_CHARS if max_chars is None else max_chars
-    documents, errors = load_documents(paths, max_chars=max_chars or None)
+    documents, errors = load_documents(paths, max_chars=max_chars or None, follow_links=follow_links,
+                                       failed=summary.failed_inputs)
     summary.skipped = list(errors)
     for path, reason in errors:
         if warn:
             warn(f"skipped {path}: {reason}")
+    summary.notes = [(d.path, note) for d in documents for note in d.notes]
+    for path, note in summary.notes:
+        if warn:
+            warn(f"note {path}: {note}")
     if not documents:
         raise KGError("no documents to build from" + (f" in {', '.join(map(str, paths))}" if paths else ""))
     summary.documents = len(documents)
@@ -342,11 +371,16 @@ def _extract_dask(documents, model, workers, scheduler, progress) -> Iterator[tu
 
 # ------------------------------------------------------------------------------------------ output
 def check_writable(out: Path) -> None:
+    """Create OUT if needed and prove a file can be made in it. The probe has a unique name: two
+    builds into the same folder at once must not delete each other's probe."""
+    import os
+    import tempfile
+
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".kg-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(prefix=".kg-write-test-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise KGError(f"output folder not writable: {out} ({exc.strerror or exc})") from exc
 

@@ -107,6 +107,8 @@ class Document:
     text: str
     links: tuple[Link, ...]
     sha256: str
+    #: what reading had to repair or leave out, for the build summary ("not valid UTF-8: ...")
+    notes: tuple[str, ...] = ()
 
 
 class IngestError(Exception):
@@ -117,19 +119,27 @@ class IngestError(Exception):
 # Files
 
 
-def collect_files(paths: Iterable[str | Path]) -> list[Path]:
+def collect_files(paths: Iterable[str | Path], *, follow_links: bool = False,
+                  problems: list[tuple[str, str]] | None = None) -> list[Path]:
     """Expand folders into their supported files, in a reproducible order.
 
     Explicit files are kept whatever their suffix (the user asked for them);
     folders are walked without following symlinks so loops cannot recurse,
     and hidden entries are skipped.  Argument order is kept, each folder's
     files are sorted, and duplicates are dropped.
+
+    A symlink inside a folder that leads to a file outside it is not read
+    (``/etc/passwd`` must not end up in a graph because someone linked it
+    into a corpus) unless ``follow_links``, which also descends into linked
+    folders (each real folder once, so loops end).  Such links, and
+    subfolders that cannot be listed, are appended to ``problems`` as
+    (path, reason) when a list is given.
     """
     found: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.extend(sorted(_walk(path)))
+            found.extend(sorted(_walk(path, follow_links, problems)))
         elif path.exists():
             found.append(path)
         else:
@@ -137,12 +147,42 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def _walk(folder: Path) -> Iterable[Path]:
-    for root, dirs, files in os.walk(folder, followlinks=False):
+#: reason prefix of a folder that could not be listed (the build then exits non-zero)
+UNREADABLE_FOLDER = "cannot read folder"
+
+
+def _walk(folder: Path, follow_links: bool = False,
+          problems: list[tuple[str, str]] | None = None) -> Iterable[Path]:
+    top = os.path.realpath(folder)
+    seen: set[str] = set()
+
+    def unreadable(exc: OSError) -> None:
+        if problems is not None:
+            reason = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc)).lower()
+            problems.append((str(exc.filename or folder), f"{UNREADABLE_FOLDER}: {reason}"))
+
+    for root, dirs, files in os.walk(folder, followlinks=follow_links, onerror=unreadable):
+        if follow_links:
+            real = os.path.realpath(root)
+            if real in seen:  # a link back to a folder already read
+                dirs[:] = []
+                continue
+            seen.add(real)
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            if not name.startswith(".") and name.lower().endswith(SUPPORTED_SUFFIXES):
-                yield Path(root, name)
+            if name.startswith(".") or not name.lower().endswith(SUPPORTED_SUFFIXES):
+                continue
+            path = Path(root, name)
+            if not follow_links and os.path.islink(path) and not _inside(os.path.realpath(path), top):
+                if problems is not None:
+                    problems.append((str(path), f"symbolic link to a file outside {folder} "
+                                                f"(pass --follow-links to read it)"))
+                continue
+            yield path
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def read_document(path: str | Path, max_chars: int | None = MAX_DOCUMENT_CHARS) -> Document:
@@ -181,18 +221,29 @@ def _printable(name: str) -> str:
 
 
 def load_documents(
-    paths: Iterable[str | Path], max_chars: int | None = MAX_DOCUMENT_CHARS
+    paths: Iterable[str | Path], max_chars: int | None = MAX_DOCUMENT_CHARS, *, follow_links: bool = False,
+    failed: list[tuple[str, str]] | None = None,
 ) -> tuple[list[Document], list[tuple[str, str]]]:
     """Load everything readable and report the rest, so one bad file never
     stops a corpus build.  Documents are sorted by id; a second file with an
-    id already taken is reported, because ids key provenance downstream."""
+    id already taken is reported, because ids key provenance downstream.
+
+    ``failed`` (a list) also receives the inputs that could not be read at
+    all: a path that does not exist, a folder that cannot be listed. They are
+    in the returned errors too; `kg build` exits non-zero for them."""
     errors: list[tuple[str, str]] = []
     files: list[Path] = []
     for given in paths:
+        problems: list[tuple[str, str]] = []
         try:
-            files.extend(collect_files([given]))
+            files.extend(collect_files([given], follow_links=follow_links, problems=problems))
         except IngestError as exc:
             errors.append((str(given), str(exc)))
+            if failed is not None:
+                failed.append((str(given), str(exc)))
+        errors.extend(problems)
+        if failed is not None:
+            failed.extend(p for p in problems if p[1].startswith(UNREADABLE_FOLDER))
     by_id: dict[str, Document] = {}
     # by path, not argument order: which of two same-named files wins must not depend on the order
     for file in sorted(dict.fromkeys(files), key=str):
@@ -221,13 +272,14 @@ def text_to_document(
     costly repair and markup passes, so a huge file is skipped in a moment."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    notes: list[str] = []
     if isinstance(raw, str):
         digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
         _reject_binary_text(raw)
         text = raw
     else:
         digest = hashlib.sha256(raw).hexdigest()
-        text = _decode(raw)
+        text = _decode(raw, notes)
     if max_chars:
         markup = kind == "html" or (kind == "auto" and (_SUFFIX_KIND.get(Path(path).suffix.lower()) == "html"
                                                        or _HTML_HINT.match(text[:_SNIFF_BYTES])))
@@ -246,10 +298,48 @@ def text_to_document(
         text, spans = _normalise(text, [])
     if not text:
         raise IngestError("empty document")
+    text, spans, dropped = _drop_unpunctuated_runs(text, spans)
+    if dropped:
+        chars, runs = sum(dropped), len(dropped)
+        if not text:
+            raise IngestError(f"no sentences: {chars:,} characters without sentence punctuation")
+        notes.append(f"left out {chars:,} characters without sentence punctuation "
+                     f"({runs} run{'s' if runs > 1 else ''} over {MAX_UNPUNCTUATED_RUN:,} characters)")
     if max_chars:
         _check_size(len(text), max_chars, max_chars)
     links = tuple(Link(s, e, text[s:e], href) for s, e, href in spans)
-    return Document(doc_id, path, (title or _first_line(text))[:TITLE_MAX], text, links, digest)
+    return Document(doc_id, path, (title or _first_line(text))[:TITLE_MAX], text, links, digest, tuple(notes))
+
+
+#: A stretch of text this long with no sentence punctuation and no line break is not prose (a
+#: dump of words, a minified blob, an unpunctuated transcript): spaCy cannot find sentences in it,
+#: and the extractor made a junk fact every ~900 characters of such a run and merged lower-case
+#: words into real entities' aliases. Real sentences stay far below it (1,000 characters is ~170
+#: words); such runs are left out of the text, and the build says so.
+MAX_UNPUNCTUATED_RUN = 2_000
+_UNPUNCTUATED_RUN = re.compile(r"[^.!?;:\n\u2026\u3002\uff01\uff1f\uff1b]{%d,}" % (MAX_UNPUNCTUATED_RUN + 1))
+
+
+def _drop_unpunctuated_runs(text: str, spans: list[Span]) -> tuple[str, list[Span], list[int]]:
+    """The text without runs longer than MAX_UNPUNCTUATED_RUN (each becomes a paragraph break),
+    link spans moved along (links inside a run go with it), and the lengths of the runs left out."""
+    runs = [m.span() for m in _UNPUNCTUATED_RUN.finditer(text)]
+    if not runs:
+        return text, spans, []
+    pieces, done = [], 0
+    for start, end in runs:
+        pieces.append(text[done:start])
+        pieces.append("\n\n")
+        done = end
+    pieces.append(text[done:])
+    moved: list[Span] = []
+    for s, e, href in spans:
+        if any(s < end and e > start for start, end in runs):
+            continue
+        shift = sum(2 - (end - start) for start, end in runs if end <= s)
+        moved.append((s + shift, e + shift, href))
+    out, moved = _normalise("".join(pieces), moved)
+    return out, moved, [end - start for start, end in runs]
 
 
 def _check_size(chars: int, allowed: int, limit: int) -> None:
@@ -257,8 +347,25 @@ def _check_size(chars: int, allowed: int, limit: int) -> None:
         raise IngestError(f"document too large: {chars:,} characters (limit {limit:,}; raise it with --max-chars)")
 
 
-def _decode(raw: bytes) -> str:
-    """UTF-8 first, then the legacy Windows encoding most stray files use."""
+# Byte-order marks, longest first (a UTF-32 LE mark starts with the UTF-16 LE one).
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+         (b"\xff\xfe", "utf-16-le", "UTF-16"), (b"\xfe\xff", "utf-16-be", "UTF-16"))
+
+
+def _decode(raw: bytes, notes: list[str] | None = None) -> str:
+    """A byte-order mark's encoding (UTF-16/32) when there is one, else UTF-8, else the legacy
+    Windows encoding most stray files use; every fallback is added to ``notes``."""
+    for bom, codec, name in _BOMS:
+        if raw.startswith(bom):
+            body = raw[len(bom):]
+            try:
+                text = body.decode(codec)
+            except UnicodeDecodeError:
+                text = body.decode(codec, "replace")
+                if notes is not None:
+                    notes.append(f"invalid {name} sequences replaced")
+            _reject_binary_text(text)
+            return text
     if raw.startswith(_MAGIC):
         raise IngestError("binary file, not text")
     sample = raw[:_SNIFF_BYTES]
@@ -266,13 +373,17 @@ def _decode(raw: bytes) -> str:
         raise IngestError("binary file, not text")
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
         if len(sample.translate(None, _LEGACY_NONTEXT_BYTES)) < (1 - _MAX_NONTEXT_SHARE) * len(sample):
             raise IngestError("binary file, not text") from None
+        bad = exc.start
         try:
-            return raw.decode("cp1252")
+            text, codec = raw.decode("cp1252"), "Windows-1252"
         except UnicodeDecodeError:
-            return raw.decode("latin-1")
+            text, codec = raw.decode("latin-1"), "Latin-1"
+        if notes is not None:
+            notes.append(f"not valid UTF-8 (byte {bad:,}), read as {codec}")
+        return text
     _reject_binary_text(text)
     return text
 

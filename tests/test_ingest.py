@@ -269,9 +269,8 @@ def test_empty_documents(tmp_path: Path, raw: bytes) -> None:
         b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
         random.Random(0).randbytes(4096),
         b"ab\x00\x00\x00\x00cd\x00\x00",
-        "text".encode("utf-16"),
     ],
-    ids=["png", "pdf", "random", "nuls", "utf16"],
+    ids=["png", "pdf", "random", "nuls"],
 )
 def test_binary_files_rejected(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "b.txt"
@@ -279,6 +278,12 @@ def test_binary_files_rejected(tmp_path: Path, raw: bytes) -> None:
     with pytest.raises(IngestError) as exc:
         read_document(path)
     assert reason(exc) == "binary file, not text"
+
+
+def test_utf16_with_bom_is_text_not_binary(tmp_path: Path) -> None:
+    path = tmp_path / "w.txt"
+    path.write_bytes("text".encode("utf-16"))  # a byte-order mark, then UTF-16 (issue 15)
+    assert read_document(path).text == "text"
 
 
 def test_missing_file() -> None:
