@@ -44,10 +44,16 @@ def cli():
 @click.option("--html/--no-html", default=True, show_default=True, help="Also write graph.html.")
 @click.option("--max-chars", type=click.IntRange(0), default=None,
               help="Skip documents longer than this many characters, 0 for no limit [default: 1000000].")
-def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use_cache, html, max_chars):
+@click.option("--follow-links", is_flag=True, default=False,
+              help="Read files (and folders) that symbolic links inside a folder lead to outside it; "
+                   "by default such links are reported and skipped.")
+def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use_cache, html, max_chars,
+          follow_links):
     """Read .txt/.md/.html files or folders (default: corpus/) and write OUT/graph.ttl and OUT/graph.html.
 
-    Building into an existing folder runs spaCy only on new or changed documents (OUT/cache/)."""
+    Building into an existing folder runs spaCy only on new or changed documents (OUT/cache/).
+    A path that does not exist or a folder that cannot be read makes the exit status 1 (the rest
+    is still built)."""
     from .build import build_corpus
 
     bar = None
@@ -62,7 +68,7 @@ def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use
     try:
         summary = build_corpus(paths or ("corpus",), out_dir, model=model, min_confidence=min_confidence,
                                workers=workers, engine=engine, scheduler=scheduler, html=html,
-                               max_chars=max_chars, use_cache=use_cache,
+                               max_chars=max_chars, use_cache=use_cache, follow_links=follow_links,
                                progress=progress if sys.stderr.isatty() else None,
                                warn=lambda line: click.echo(line, err=True))
     finally:
@@ -70,6 +76,12 @@ def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use
             bar.__exit__(None, None, None)
     for line in summary.lines():
         click.echo(line)
+    if summary.failed_inputs:
+        shown = "; ".join(f"{p}: {r}" for p, r in summary.failed_inputs[:3])
+        more = f"; and {len(summary.failed_inputs) - 3} more" if len(summary.failed_inputs) > 3 else ""
+        n = len(summary.failed_inputs)
+        raise KGError(f"{n} input{'s' if n > 1 else ''} could not be read ({shown}{more}); "
+                      f"the graph was built from the rest")
 
 
 # ------------------------------------------------------------------------------------------ query
@@ -82,10 +94,19 @@ def store_option(f):
 @cli.command()
 @click.argument("query")
 @graph_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "turtle", "nt"]), default=None,
+              help="SELECT: table (default), csv, or json (one object per row). CONSTRUCT/DESCRIBE: turtle "
+                   "(default), nt, csv or json (one subject/predicate/object row per triple).")
 @store_option
-def query(query, graph_path, fmt, store):
-    """Run a SPARQL SELECT/ASK/CONSTRUCT query (text or a .rq file) on the graph."""
+@click.option("--allow-service", is_flag=True, default=False,
+              help="Let SERVICE clauses send sub-queries to the endpoints they name (refused by default: "
+                   "a query makes no requests to other hosts).")
+def query(query, graph_path, fmt, store, allow_service):
+    """Run a SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query (text or a .rq file) on the graph.
+
+    Updates are refused (the graph is read-only), and so are queries nested more than 32 levels
+    deep. The prefixes kg:, ent:, doc:, rdf:, rdfs:, skos:, owl:, prov:, dcterms: and xsd: are
+    predefined; CONSTRUCT and DESCRIBE results print as Turtle with those prefixes."""
     from .query import py
     from .store import open_store
 
@@ -93,17 +114,33 @@ def query(query, graph_path, fmt, store):
     if query.endswith(".rq") or _is_file(query):
         if not _is_file(query):
             raise KGError(f"query file not found: {query}")
-        text = Path(query).read_text(encoding="utf-8")
-    result = open_store(graph_path, store).query(text)
+        try:
+            text = Path(query).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise KGError(f"query file is not UTF-8 text: {query}") from None
+    result = open_store(graph_path, store).query(text, allow_service=allow_service)
+    graph_result = result.type in ("CONSTRUCT", "DESCRIBE")
+    if fmt in ("turtle", "nt") and not graph_result:
+        raise KGError(f"--format {fmt} is for CONSTRUCT and DESCRIBE results; use table, csv or json")
     if result.type == "ASK":
-        click.echo("true" if result.askAnswer else "false")
+        click.echo(json.dumps(bool(result.askAnswer)) if fmt in ("json", "csv") else
+                   ("true" if result.askAnswer else "false"))
         return
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        click.echo(result.graph.serialize(format="turtle"))
+    if graph_result:
+        if fmt in (None, "table", "turtle", "nt"):
+            if fmt == "nt":  # sorted lines: the same result prints the same bytes
+                lines = result.graph.serialize(format="nt").splitlines()
+                click.echo("".join(f"{line}\n" for line in sorted(filter(None, lines))), nl=False)
+            else:
+                click.echo(result.graph.serialize(format="turtle"))
+            return
+        triples = sorted(result.graph)
+        rows = [{"subject": py(s), "predicate": py(p), "object": py(o)} for s, p, o in triples]
+        _emit(rows, {"csv": "csv", "json": "jsonl"}[fmt], ["subject", "predicate", "object"])
         return
     cols = [str(v) for v in result.vars]
     rows = [{c: py(row[i]) for i, c in enumerate(cols)} for row in result]
-    _emit(rows, {"table": "table", "csv": "csv", "json": "jsonl"}[fmt], cols)
+    _emit(rows, {None: "table", "table": "table", "csv": "csv", "json": "jsonl"}[fmt], cols)
 
 
 def _is_file(name: str) -> bool:
@@ -158,6 +195,7 @@ def view(graph_path, types, min_confidence, top, output):
     unknown = sorted((expand_types(types) or set()) - set(KNOWN_TYPES))
     if unknown:
         raise KGError(f"unknown entity type {', '.join(unknown)} (known: {', '.join(KNOWN_TYPES)})")
+    output = output_file(output)
     g = load_graph(graph_path)
     G = add_fact_details(to_networkx(g), g)
     out, shown = render_view(G, output, types=types, min_confidence=min_confidence, top=top)
@@ -178,6 +216,7 @@ def show(name, graph_path, depth, output):
 
     g = load_graph(graph_path)
     node = str(find_entity(g, name))
+    path = output_file(output) if output else Path(graph_path).parent / f"show_{_slug(node)}.html"
     G = add_fact_details(to_networkx(g), g)
     sub = ego_network(G, node, depth)
     label = G.nodes[node]["label"]
@@ -188,7 +227,6 @@ def show(name, graph_path, depth, output):
             lines.setdefault(f"  {sub.nodes[u]['label']} -{d['predicate']}-> {sub.nodes[v]['label']}")
     for line in lines:
         click.echo(line)
-    path = Path(output) if output else Path(graph_path).parent / f"show_{_slug(node)}.html"
     render_ego(G, node, path, depth=depth)
     click.echo(f"wrote {path}")
 
@@ -209,6 +247,7 @@ def path(source, target, graph_path, limit, output):
 
     g = load_graph(graph_path)
     a, b = str(find_entity(g, source)), str(find_entity(g, target))
+    out = output_file(output) if output else Path(graph_path).parent / f"path_{_slug(a)}__{_slug(b)}.html"
     G = add_fact_details(to_networkx(g), g)
     if a == b:
         raise KGError(f"{source!r} and {target!r} are the same entity")
@@ -218,9 +257,29 @@ def path(source, target, graph_path, limit, output):
         raise KGError(f"no connection between {G.nodes[a]['label']} and {G.nodes[b]['label']}")
     for p in paths:
         click.echo(describe_path(G, p))
-    out = Path(output) if output else Path(graph_path).parent / f"path_{_slug(a)}__{_slug(b)}.html"
     render_paths(G, paths, out)
     click.echo(f"wrote {out}")
+
+
+def output_file(path: str | Path) -> Path:
+    """An -o FILE of view/show/path/export, checked before any work: a file name (not a folder) in a
+    folder that exists. Folders are never created for it (a typo would silently make a tree)."""
+    import os
+
+    raw = str(path)
+    p = Path(raw)
+    if not raw.strip():
+        raise KGError("-o needs a file name")
+    if raw.endswith(("/", os.sep)) or p.is_dir():
+        raise KGError(f"is a directory: {raw} (-o takes a file name)")
+    parent = p.parent
+    if not parent.is_dir():
+        from .export import missing_folder_error
+
+        raise missing_folder_error(parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise KGError(f"permission denied: {parent}")
+    return p
 
 
 def _slug(iri: str) -> str:
@@ -234,8 +293,22 @@ def _slug(iri: str) -> str:
 @click.option("--mode", type=click.Choice(["strict", "family", "both"]), default="strict", show_default=True)
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 def eval_(gold_files, graph_path, mode, min_confidence):
-    """Precision, recall and F1 of the graph's facts against gold files (one: full report; several: a table)."""
-    from .evaluate import score, summary_line
+    """Precision, recall and F1 of the graph's facts against gold files (one: full report; several: a table).
+
+    \b
+    A gold file is one JSON object (README "Gold file format"):
+      "entities": [{"name": "Yann LeCun", "aliases": ["LeCun"]}, ...]
+      "facts":    [{"subject": "Yann LeCun", "predicate": "leads",
+                    "object": "FAIR", "doc": "000_c4c6127d73d65f6c"}, ...]
+      "must_not": [facts that must not be found, same fields] (optional)
+    Facts name entities by name or alias; predicates are the ontology's
+    local names (worksFor, ceoOf, ...). Optional fields: "doc" (the file
+    stem), "type", "optional": true, "judged", "about".
+    Example: tests/data/corpus_gold.json.
+
+    strict: the predicate must match or be a sub-property (ceoOf < leads < worksFor); family:
+    predicates fold into families and are compared per document."""
+    from .evaluate import GoldError, check_gold, score, summary_line
     from .query import entity_rows, fact_rows, load_graph
 
     g = load_graph(graph_path)
@@ -247,8 +320,14 @@ def eval_(gold_files, graph_path, mode, min_confidence):
             golds.append((path, json.loads(Path(path).read_text(encoding="utf-8"))))
         except FileNotFoundError:
             raise KGError(f"gold file not found: {path}")
+        except IsADirectoryError:
+            raise KGError(f"gold file is a directory: {path}")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise KGError(f"gold file is not valid JSON: {path}: {exc}")
+        try:
+            check_gold(golds[-1][1])
+        except GoldError as exc:
+            raise KGError(f"not a gold file: {path}: {exc} (see `kg eval --help`)") from None
     modes = ["strict", "family"] if mode == "both" else [mode]
     if len(golds) == 1 and len(modes) == 1:
         res = score(golds[0][1], facts_, modes[0], ents if modes[0] == "strict" else None)
@@ -295,6 +374,7 @@ def export(graph_path, fmt, output):
     from .query import load_graph
 
     fmt = format_for(output, fmt)
+    output = output_file(output)
     path = export_graph(load_graph(graph_path), fmt, output)
     click.echo(f"wrote {path} ({fmt})")
 
@@ -312,15 +392,34 @@ def export(graph_path, fmt, output):
               help="Most result rows (or triples) returned; more are cut off (header X-KG-Truncated).")
 @click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True,
               help="Query processes, each holding the graph.")
-def serve(graph_path, host, port, store, timeout, max_rows, workers):
-    """Serve the graph as a read-only SPARQL 1.1 endpoint at http://HOST:PORT/sparql (GET and POST)."""
+@click.option("--queue", type=click.IntRange(0, 1000), default=8, show_default=True,
+              help="Queries that may wait for a free worker; beyond that a query is answered 503 at once.")
+@click.option("--max-query-memory", type=click.IntRange(16), default=1024, show_default=True, metavar="MB",
+              help="Memory a query may add to its worker; past it the query is stopped (503).")
+@click.option("--cors", multiple=True, metavar="ORIGIN",
+              help="Let web pages from this origin (https://host:port, or * for any) read answers; "
+                   "repeat for more. Off by default.")
+@click.option("--allow-host", multiple=True, metavar="NAME",
+              help="Also answer requests whose Host header is NAME (a DNS name of this machine); repeat "
+                   "for more. By default only the bound address (and localhost on loopback) is accepted.")
+@click.option("--allow-service", is_flag=True, default=False,
+              help="Let SERVICE clauses make requests to other endpoints (refused by default).")
+def serve(graph_path, host, port, store, timeout, max_rows, workers, queue, max_query_memory, cors, allow_host,
+          allow_service):
+    """Serve the graph as a read-only SPARQL 1.1 endpoint at http://HOST:PORT/sparql (GET and POST).
+
+    GET /health answers at once, however busy the query workers are."""
     from .serve import create_server, is_loopback
 
     if not is_loopback(host):
         click.echo(f"warning: listening on {host}, not loopback: anyone who can reach it can query the graph",
                    err=True)
+    if allow_service:
+        click.echo("warning: --allow-service: queries can make this machine send requests to any host they name",
+                   err=True)
     server, pool = create_server(graph_path, host, port, store=store, workers=workers, timeout=timeout,
-                                 max_rows=max_rows)
+                                 max_rows=max_rows, queue=queue, max_query_memory=max_query_memory,
+                                 cors=tuple(cors), allow_hosts=tuple(allow_host), allow_service=allow_service)
 
     def stop(signum, frame):
         raise KeyboardInterrupt

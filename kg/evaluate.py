@@ -71,6 +71,50 @@ def fact_keys(f, mode, names, per_doc):
     return [(doc, o, fam, s) if rev else (doc, s, fam, o) for fam, rev in FAMILY.get(p, [])]
 
 
+class GoldError(ValueError):
+    """A gold file that does not follow the format; str(e) says where."""
+
+
+def _check_items(gold: dict, key: str, fields: tuple[str, ...], required: bool) -> None:
+    if key not in gold:
+        if required:
+            raise GoldError(f'"{key}" is missing (a list of objects with {", ".join(fields)})')
+        return
+    items = gold[key]
+    if not isinstance(items, list):
+        raise GoldError(f'"{key}" must be a list, not {_json_type(items)}')
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise GoldError(f'"{key}"[{i}] must be an object, not {_json_type(item)}')
+        for f in fields:
+            if not isinstance(item.get(f), str) or not item[f].strip():
+                what = "is missing" if f not in item else f"must be a non-empty string, not {_json_type(item[f])}"
+                raise GoldError(f'"{key}"[{i}] "{f}" {what}')
+        if "doc" in item and not isinstance(item["doc"], str):
+            raise GoldError(f'"{key}"[{i}] "doc" must be a string, not {_json_type(item["doc"])}')
+        if "aliases" in item and (not isinstance(item["aliases"], list)
+                                  or not all(isinstance(a, str) for a in item["aliases"])):
+            raise GoldError(f'"{key}"[{i}] "aliases" must be a list of strings')
+
+
+def _json_type(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def check_gold(gold) -> None:
+    """Raise GoldError unless ``gold`` is a gold file (README "Gold file format"; checked before scoring, so a wrong file
+    gives one clear line rather than a KeyError from deep inside the scorer)."""
+    if not isinstance(gold, dict):
+        raise GoldError(f'expected a JSON object with "entities" and "facts" lists, got {_json_type(gold)}')
+    _check_items(gold, "entities", ("name",), True)
+    _check_items(gold, "facts", ("subject", "predicate", "object"), True)
+    _check_items(gold, "must_not", ("subject", "predicate", "object"), False)
+    judged = gold.get("judged", {})
+    if not isinstance(judged, dict) or not all(isinstance(v, list) for v in judged.values()):
+        raise GoldError('"judged" must be an object mapping document ids to lists of relation families')
+
+
 def score(gold: dict, facts: list[dict], mode: str = "strict", entities: list[dict] | None = None) -> dict:
     per_doc = mode == "family"
     names = Names(gold["entities"], per_doc)

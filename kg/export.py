@@ -71,12 +71,27 @@ def export_bytes(g: Graph, fmt: str) -> bytes:
 
 
 def export_graph(g: Graph, fmt: str, path: str | Path) -> Path:
-    """Write the export atomically; returns the path written."""
+    """Write the export atomically; returns the path written. The folder must exist: a mistyped
+    path is an error, never a new tree of folders."""
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise missing_folder_error(parent)
     data = export_bytes(g, fmt)
     try:
         return write_atomic(path, data)
     except OSError as exc:
         raise KGError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def missing_folder_error(folder: Path) -> KGError:
+    """The error for an output file whose folder is not there: the first ancestor that is a file
+    ("not a directory"), else the folder itself ("does not exist"; folders are never created)."""
+    for up in [folder, *folder.parents]:
+        if up.exists():
+            if not up.is_dir():
+                return KGError(f"not a directory: {up}")
+            break
+    return KGError(f"folder does not exist: {folder} (create it first; -o does not create folders)")
 
 
 def _sorted_lines(data: bytes) -> bytes:

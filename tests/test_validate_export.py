@@ -303,6 +303,7 @@ def test_export_format_from_suffix_and_errors(built, tmp_path):
 
 def test_export_writes_atomically(built, tmp_path):
     target = tmp_path / "out" / "graph.nt"
+    target.parent.mkdir()  # -o never creates folders (issue 15)
     assert run("export", "-g", built, "--format", "nt", "-o", target).exit_code == 0
     assert [p.name for p in target.parent.iterdir()] == ["graph.nt"]  # no temporary file left behind
 
