@@ -787,11 +787,15 @@ XSS = ["<script>alert('kg-xss')</script>", "<img src=x onerror=alert('kg-xss')>"
 def test_payloads_in_documents_stay_text_in_every_view(tmp_path, payload):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "evil.txt").write_text(f"Ona Fell is the CEO of Krisp Labs. {payload} Krisp Labs acquired Tandem Works.\n")
+    # the first line is the document's title, kept in the graph whatever the extraction finds
+    (src / "evil.txt").write_text(f"{payload} Krisp news\n\nOna Fell is the CEO of Krisp Labs. {payload} "
+                                  f"Krisp Labs acquired Tandem Works.\n")
     res = invoke("build", src, "-o", tmp_path / "out")
     assert res.exit_code == 0, res.stderr
     pages = [(tmp_path / "out" / "graph.html").read_text(encoding="utf-8")]
-    invoke("show", "Krisp Labs", "-g", tmp_path / "out" / "graph.ttl", "-o", tmp_path / "s.html")
+    rows = invoke("entities", "-g", tmp_path / "out" / "graph.ttl", "--format", "jsonl").stdout.splitlines()
+    name = json.loads(rows[0])["label"]  # any entity: its page shows its facts and documents
+    assert invoke("show", name, "-g", tmp_path / "out" / "graph.ttl", "-o", tmp_path / "s.html").exit_code == 0
     pages.append((tmp_path / "s.html").read_text(encoding="utf-8"))
     assert "kg-xss" in (tmp_path / "out" / "graph.ttl").read_text(encoding="utf-8")  # kept as data
     for page in pages:
