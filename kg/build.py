@@ -102,11 +102,13 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
                  model: str | None = None, min_confidence: float = 0.5, workers: int = 1,
                  engine: str = "local", scheduler: str | None = None, html: bool = True,
                  max_chars: int | None = None, use_cache: bool = True, follow_links: bool = False,
-                 progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> BuildSummary:
+                 scorer: str | None = None, progress: Progress | None = None,
+                 warn: Callable[[str], None] | None = None) -> BuildSummary:
     """Build OUT/graph.ttl (and OUT/graph.html) from files or folders; see the module docstring.
 
     ``max_chars``: longer documents are skipped (None: kg.ingest's default, 0: no limit).
     ``follow_links``: read files that symlinks inside a folder lead to outside it (and linked folders).
+    ``scorer``: a model file written by `kg train` instead of the packaged one.
     Inputs that cannot be read at all (a missing path, an unreadable folder) are skipped and listed
     in ``summary.failed_inputs``; the caller decides whether that fails the run (`kg build` exits 1).
     ``progress(done, total)`` is called as documents are extracted, ``warn(line)`` for every
@@ -144,7 +146,11 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
         model_version(model)
     except LookupError:
         raise KGError(f"spaCy model '{model}' is not installed (pip install it, or pass --model)") from None
-    cache = RecordCache(out / "cache", pipeline_fingerprint(model))
+    if scorer is not None:
+        scorer = str(Path(scorer).resolve())
+        if not Path(scorer).is_file():
+            raise KGError(f"scorer model not found: {scorer}")
+    cache = RecordCache(out / "cache", pipeline_fingerprint(model, scorer))
     lap("ingest")
 
     records: dict[str, dict] = {}
@@ -160,7 +166,7 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
     lap("cache lookup")
     if todo:
         for document, record in extract(todo, model, workers=workers, engine=engine,
-                                         scheduler=scheduler, progress=progress):
+                                         scheduler=scheduler, progress=progress, scorer=scorer):
             if "error" in record:  # the pipeline failed on this document: report it, build the rest
                 reason = f"extraction failed ({record['error']})"
                 summary.skipped.append((document.path, reason))
@@ -204,25 +210,26 @@ def build_corpus(paths: Sequence[str | Path] = ("corpus",), out_dir: str | Path 
 
 # ------------------------------------------------------------------------------------------ extraction
 def extract(documents: list[Document], model: str = DEFAULT_MODEL, *, workers: int = 1, engine: str = "local",
-            scheduler: str | None = None, progress: Progress | None = None) -> Iterator[tuple[Document, dict]]:
+            scheduler: str | None = None, progress: Progress | None = None,
+            scorer: str | None = None) -> Iterator[tuple[Document, dict]]:
     """(document, record) for every document, in the given order, with the chosen engine.
 
     Records are plain JSON data (see _plain) whatever the engine: pool and dask workers convert
     them before sending, so the parent, which shares the cores with them, does not do it again."""
     if engine == "dask":
-        yield from _extract_dask(documents, model, workers, scheduler, progress)
+        yield from _extract_dask(documents, model, workers, scheduler, progress, scorer)
         return
     chunks = chunk_documents(documents, workers) if workers > 1 else [documents]
     if len(chunks) <= 1:
         from .extract import extract_documents
 
-        nlp = fit_max_length(worker_pipeline(model), documents)
+        nlp = fit_max_length(worker_pipeline(model, scorer), documents)
         for i, (document, record) in enumerate(zip(documents, extract_documents(nlp, documents)), 1):
             if progress:
                 progress(i, len(documents))
             yield document, _plain(record)
         return
-    yield from _extract_pool(chunks, model, workers, progress)
+    yield from _extract_pool(chunks, model, workers, progress, scorer)
 
 
 def chunk_documents(documents: list[Document], workers: int, chunk_words: int = CHUNK_WORDS) -> list[list[Document]]:
@@ -245,20 +252,21 @@ def chunk_documents(documents: list[Document], workers: int, chunk_words: int = 
 _PIPELINES: dict[str, object] = {}
 
 
-def worker_pipeline(model: str):
+def worker_pipeline(model: str, scorer: str | None = None):
     """The techkg spaCy pipeline, loaded once per process (the pool and dask workers reuse it)."""
-    nlp = _PIPELINES.get(model)
+    nlp = _PIPELINES.get((model, scorer))
     if nlp is None:
         from .nlp import ModelNotFound, load_pipeline
+        from .nlp.scorer import ScorerModelError
 
         try:
-            nlp = _PIPELINES[model] = load_pipeline(model)
-        except ModelNotFound as exc:
+            nlp = _PIPELINES[(model, scorer)] = load_pipeline(model, scorer=scorer or True)
+        except (ModelNotFound, ScorerModelError) as exc:
             raise KGError(str(exc)) from exc
     return nlp
 
 
-def extract_chunk(documents: list[Document], model: str) -> list[dict]:
+def extract_chunk(documents: list[Document], model: str, scorer: str | None = None) -> list[dict]:
     """Records of a group of documents, computed in the calling process (a pool or dask worker).
 
     Only plain dicts cross the process boundary: spaCy's own n_process sends Docs back with
@@ -267,7 +275,7 @@ def extract_chunk(documents: list[Document], model: str) -> list[dict]:
 
     from .extract import extract_documents
 
-    nlp = fit_max_length(worker_pipeline(model), documents)
+    nlp = fit_max_length(worker_pipeline(model, scorer), documents)
     # one BLAS thread per worker: the workers already fill the cores, and OpenBLAS's own threads on
     # top oversubscribe them (with OPENBLAS_NUM_THREADS=1 two workers spent 10-20% less CPU)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -280,7 +288,7 @@ def fit_max_length(nlp, documents: list[Document]):
     return nlp
 
 
-def _extract_pool(chunks, model, workers, progress) -> Iterator[tuple[Document, dict]]:
+def _extract_pool(chunks, model, workers, progress, scorer=None) -> Iterator[tuple[Document, dict]]:
     import gc
     import multiprocessing as mp
     from functools import partial
@@ -293,13 +301,13 @@ def _extract_pool(chunks, model, workers, progress) -> Iterator[tuple[Document, 
     if method == "fork":
         # load the model once, here: the forked workers share it instead of each loading its own
         # copy at the same time (seconds of CPU per worker that a small corpus never earns back)
-        worker_pipeline(model)
+        worker_pipeline(model, scorer)
         # and keep the collector off everything the workers inherit: a collection in a forked
         # worker writes to every object it scans, copying the parent's pages into each worker
         gc.freeze()
     try:
         with mp.get_context(method).Pool(min(workers, len(chunks))) as pool:
-            for chunk, recs in zip(chunks, pool.imap(partial(extract_chunk, model=model), chunks)):
+            for chunk, recs in zip(chunks, pool.imap(partial(extract_chunk, model=model, scorer=scorer), chunks)):
                 for document, record in zip(chunk, recs):
                     yield document, record
                 done += len(chunk)
@@ -309,7 +317,7 @@ def _extract_pool(chunks, model, workers, progress) -> Iterator[tuple[Document, 
         gc.unfreeze()
 
 
-def _extract_dask(documents, model, workers, scheduler, progress) -> Iterator[tuple[Document, dict]]:
+def _extract_dask(documents, model, workers, scheduler, progress, scorer=None) -> Iterator[tuple[Document, dict]]:
     """Extraction as a dask.bag: one partition per chunk, records gathered back in order.
 
     ``scheduler``: None starts a LocalCluster of ``workers`` processes; "sync", "threads" or
@@ -321,7 +329,7 @@ def _extract_dask(documents, model, workers, scheduler, progress) -> Iterator[tu
     except ImportError as exc:
         raise KGError("--engine dask needs dask: pip install 'techkg[dask]'") from exc
     chunks = chunk_documents(documents, workers)
-    bag = db.from_sequence(chunks, npartitions=len(chunks)).map(extract_chunk, model=model)
+    bag = db.from_sequence(chunks, npartitions=len(chunks)).map(extract_chunk, model=model, scorer=scorer)
     parts = bag.to_delayed()
     total, done = len(documents), 0
     results: list[list[list[dict]] | None] = [None] * len(parts)

@@ -58,17 +58,20 @@ def model_version(model: str) -> str:
     raise LookupError(model)
 
 
-def pipeline_fingerprint(model: str) -> str:
+def pipeline_fingerprint(model: str, scorer: str | None = None) -> str:
     """Everything besides the text that an extraction record depends on, as one digest.
 
     The source of the extraction stage is part of it (not only techkg's version), so an edited
-    pattern, lexicon or component never reuses records made by the old code."""
+    pattern, lexicon or component never reuses records made by the old code; so is the scorer's
+    model file (the packaged one, or ``scorer``), so a retrained model re-scores every document."""
     from . import __version__
     from .nlp.kb import DEFAULT_KB
 
     h = hashlib.sha256()
     h.update(f"cache{CACHE_FORMAT}\0techkg {__version__}\0model {model} {model_version(model)}\0".encode())
     _hash_files(list((_PACKAGE / "nlp" / "patterns").glob("*.json")) + [Path(DEFAULT_KB)], h)
+    h.update(b"scorer\0")
+    h.update(Path(scorer).read_bytes() if scorer else (_PACKAGE / "nlp" / "models" / "scorer.json").read_bytes())
     _hash_files(list((_PACKAGE / "nlp").glob("*.py")) + [_PACKAGE / "extract.py", _PACKAGE / "ingest.py"], h)
     return h.hexdigest()
 

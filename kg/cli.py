@@ -47,8 +47,10 @@ def cli():
 @click.option("--follow-links", is_flag=True, default=False,
               help="Read files (and folders) that symbolic links inside a folder lead to outside it; "
                    "by default such links are reported and skipped.")
+@click.option("--scorer", default=None, type=click.Path(dir_okay=False), metavar="MODEL.json",
+              help="A fact scorer written by `kg train` [default: the one shipped with techkg].")
 def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use_cache, html, max_chars,
-          follow_links):
+          follow_links, scorer):
     """Read .txt/.md/.html files or folders (default: corpus/) and write OUT/graph.ttl and OUT/graph.html.
 
     Building into an existing folder runs spaCy only on new or changed documents (OUT/cache/).
@@ -69,7 +71,7 @@ def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use
         summary = build_corpus(paths or ("corpus",), out_dir, model=model, min_confidence=min_confidence,
                                workers=workers, engine=engine, scheduler=scheduler, html=html,
                                max_chars=max_chars, use_cache=use_cache, follow_links=follow_links,
-                               progress=progress if sys.stderr.isatty() else None,
+                               scorer=scorer, progress=progress if sys.stderr.isatty() else None,
                                warn=lambda line: click.echo(line, err=True))
     finally:
         if bar is not None:
@@ -82,6 +84,46 @@ def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use
         n = len(summary.failed_inputs)
         raise KGError(f"{n} input{'s' if n > 1 else ''} could not be read ({shown}{more}); "
                       f"the graph was built from the rest")
+
+
+# ------------------------------------------------------------------------------------------ train
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-o", "--out", "out_path", default=None, type=click.Path(dir_okay=False), metavar="MODEL.json",
+              help="Model file to write [default: the scorer shipped in the package, kg/nlp/models/scorer.json].")
+@click.option("--synthetic", type=click.IntRange(0), default=600, show_default=True,
+              help="Invented training stories (funding, deals, executives) added to the annotated texts.")
+@click.option("--cv/--no-cv", default=True, show_default=True,
+              help="Report (and store in the model) figures cross-validated by document on the training texts.")
+@click.option("--include-heldout", is_flag=True, default=False,
+              help="Also train on the held-out fifth of each set (its figures then say nothing).")
+@click.option("--cache", "cache_dir", default=None, type=click.Path(file_okay=False),
+              help="Keep spaCy's analysis of the training texts here to make retraining fast "
+                   "[default: ~/.cache/techkg/train].")
+@click.option("--no-cache", is_flag=True, default=False, help="Parse the training texts afresh and keep nothing.")
+def train(paths, out_path, synthetic, cv, include_heldout, cache_dir, no_cache):
+    """Train the fact scorer from annotated texts: folders laid out like ../shared/train (the
+    default) and gold files in the project's format (gold.json next to docs/<doc>.txt).
+
+    Each set's held-out fifth of documents (a fixed split, see `benchmarks/quality.py`) is left
+    out. The same data gives a byte-identical model file. `kg build --scorer MODEL.json` uses a
+    model written elsewhere."""
+    from .learn.train import DEFAULT_TRAIN_DIR, progress_printer, train as run_training
+    from .nlp.scorer import MODEL_PATH
+
+    sources = [Path(p) for p in paths] or [DEFAULT_TRAIN_DIR]
+    for p in sources:
+        if not p.exists():
+            raise KGError(f"no training data at {p}" + ("" if paths else " (pass the folder of ../shared/train or a gold.json)"))
+    cache = None if no_cache else Path(cache_dir) if cache_dir else Path.home() / ".cache" / "techkg" / "train"
+    out = Path(out_path) if out_path else MODEL_PATH
+    try:
+        report = run_training(sources, out, synthetic=synthetic, cache_dir=cache, include_heldout=include_heldout,
+                              cv=cv, say=progress_printer())
+    except (ValueError, FileNotFoundError) as exc:
+        raise KGError(str(exc)) from None
+    for line in report.lines():
+        click.echo(line)
 
 
 # ------------------------------------------------------------------------------------------ query

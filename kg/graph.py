@@ -28,8 +28,13 @@ DOC = Namespace("https://w3id.org/techkg/doc/")
 STMT = Namespace("https://w3id.org/techkg/statement/")
 EVENT = Namespace("https://w3id.org/techkg/event/")
 WD = Namespace("http://www.wikidata.org/entity/")
-EVENT_CLASS = {"acquired": (KG.Acquisition, KG.acquirer, KG.priceUSD, "price_usd"),
-               "investedIn": (KG.Investment, KG.investor, KG.amountUSD, "amount_usd")}
+EVENT_CLASS = {"acquired": (KG.Acquisition, KG.acquirer, KG.target, KG.priceUSD, "price_usd"),
+               "investedIn": (KG.Investment, KG.investor, KG.target, KG.amountUSD, "amount_usd"),
+               # a role not yet taken ("will become CEO"): an appointment event, never a fact
+               "worksFor": (KG.Appointment, KG.appointee, KG.organization, None, None),
+               "leads": (KG.Appointment, KG.appointee, KG.organization, None, None),
+               "ceoOf": (KG.Appointment, KG.appointee, KG.organization, None, None)}
+DEAL_PREDICATES = ("acquired", "investedIn")
 
 
 def new_graph() -> Graph:
@@ -121,22 +126,48 @@ def build_graph(resolved: Resolved) -> Graph:
             add((st, KG.former, Literal(True)))
         if f.get("date"):
             add((st, KG.date, Literal(f["date"], datatype=XSD.gYear)))
-        if f["predicate"] in EVENT_CLASS:
-            cls, agent_p, money_p, money_key = EVENT_CLASS[f["predicate"]]
-            ev = EVENT[_digest("event", f["subject"], f["predicate"], f["object"], f["doc"], f["start"])]
-            add((ev, rdf_type, cls))
-            add((ev, agent_p, s))
-            add((ev, KG.target, o))
-            add((ev, derived, source))
-            add((st, KG.event, ev))
-            if f.get(money_key) is not None:
-                value = _decimal(Decimal(str(f[money_key])).quantize(Decimal(1)))
-                add((ev, money_p, value))  # on the event only: the ontology's domain is the event class
-            if f.get("date"):
-                add((ev, KG.date, Literal(f["date"], datatype=XSD.gYear)))
-            if f.get("stake"):
-                add((ev, KG.stake, Literal(f["stake"])))
+        if f["predicate"] in DEAL_PREDICATES:
+            add((st, KG.event, _add_event(add, f, source)))
+    for f in resolved.events:
+        _add_event(add, f, doc_node(f["doc"]), evidence=True)
     return g
+
+
+def _add_event(add, f: dict, source, evidence: bool = False) -> URIRef:
+    """The event node of a deal (kg:Acquisition, kg:Investment) or of a role not yet taken
+    (kg:Appointment): who, whom, status, money, year, round, lead investor. A fact's event hangs
+    off its statement; an event that is no fact (an announced deal) carries its own evidence."""
+    cls, agent_p, target_p, money_p, money_key = EVENT_CLASS[f["predicate"]]
+    ev = EVENT[_digest("event", f["subject"], f["predicate"], f["object"], f["doc"], f["start"])]
+    add((ev, RDF.type, cls))
+    add((ev, agent_p, ENT[f["subject"]]))
+    add((ev, target_p, ENT[f["object"]]))
+    add((ev, PROV.wasDerivedFrom, source))
+    if cls == KG.Appointment:
+        add((ev, KG.position, KG[f["predicate"]]))
+        if f.get("role"):
+            add((ev, KG.role, Literal(f["role"])))
+    if f.get("status"):
+        add((ev, KG.status, Literal(f["status"])))
+    if money_key and f.get(money_key) is not None:
+        add((ev, money_p, _decimal(Decimal(str(f[money_key])).quantize(Decimal(1)))))
+    if f.get("amount") is not None and f.get("currency"):  # money in another currency keeps it
+        add((ev, KG.amount, _decimal(Decimal(str(f["amount"])).quantize(Decimal(1)))))
+        add((ev, KG.currency, Literal(f["currency"])))
+    if f.get("date"):
+        add((ev, KG.date, Literal(f["date"], datatype=XSD.gYear)))
+    if f.get("stake"):
+        add((ev, KG.stake, Literal(f["stake"])))
+    if f.get("round"):
+        add((ev, KG.round, Literal(f["round"])))
+    if f.get("lead") is not None and f["predicate"] == "investedIn":
+        add((ev, KG.lead, Literal(bool(f["lead"]))))
+    if evidence:
+        add((ev, KG.sentence, Literal(f["sentence"])))
+        add((ev, KG.start, Literal(f["start"])))
+        add((ev, KG.end, Literal(f["end"])))
+        add((ev, KG.confidence, _decimal(Decimal(str(f["confidence"])))))
+    return ev
 
 
 class _Turtle(TurtleSerializer):

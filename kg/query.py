@@ -143,7 +143,7 @@ def _entity_info(g: Graph, node) -> dict:
 # The `kg facts` fields (DESIGN.md §1, a contract), in output order; the event/qualifier ones last.
 FACT_FIELDS = ("subject", "subject_type", "subject_aliases", "predicate", "object", "object_type",
                "object_aliases", "doc", "sentence", "start", "end", "confidence",
-               "price_usd", "amount_usd", "date", "role", "former")
+               "price_usd", "amount_usd", "date", "role", "former", "status", "round", "lead", "amount", "currency")
 
 
 def fact_rows(g: Graph, min_confidence: float = 0.0) -> list[dict]:
@@ -164,12 +164,13 @@ def fact_rows(g: Graph, min_confidence: float = 0.0) -> list[dict]:
                "doc": local_name(g.value(st, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"))),
                "sentence": py(g.value(st, KG.sentence)), "start": py(g.value(st, KG.start)),
                "end": py(g.value(st, KG.end)), "confidence": conf}
+        ev = g.value(st, KG.event)  # a deal's money, status and round live on its event node
         for key, prop in (("price_usd", KG.priceUSD), ("amount_usd", KG.amountUSD), ("date", KG.date),
-                          ("role", KG.role), ("former", KG.former)):
+                          ("role", KG.role), ("former", KG.former), ("status", KG.status), ("round", KG.round),
+                          ("lead", KG.lead), ("amount", KG.amount), ("currency", KG.currency)):
             v = g.value(st, prop)
-            if v is None and key in ("price_usd", "amount_usd"):
-                ev = g.value(st, KG.event)  # money lives on the kg:Acquisition / kg:Investment node
-                v = g.value(ev, prop) if ev is not None else None
+            if v is None and ev is not None and key not in ("role", "former"):
+                v = g.value(ev, prop)
             if v is not None:
                 row[key] = py(v) if key != "date" else str(v)
         rows.append(row)

@@ -50,7 +50,17 @@ class Entity:
 class Resolved:
     entities: dict[str, Entity] = field(default_factory=dict)
     facts: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)  # deals not completed, roles not yet taken
     documents: list[dict] = field(default_factory=list)
+
+
+#: Statuses of a deal or a role that make it an event only, never a fact (kg.nlp.attributes).
+NOT_YET = {"announced", "pending", "blocked", "abandoned", "talks", "future"}
+
+
+def is_fact(f: dict) -> bool:
+    """Completed deals and current or former roles are facts; the rest are events only."""
+    return f.get("status") not in NOT_YET
 
 
 def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
@@ -151,8 +161,10 @@ def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
             key = (s, f["predicate"], o, r["doc"], f["start"])
             if key not in seen or seen[key]["confidence"] < fact["confidence"]:
                 seen[key] = fact
-    pairs = {(f["subject"], f["object"], f["doc"], f["predicate"]) for f in seen.values()}
-    out.facts = [f for k, f in sorted(seen.items())
+    facts = {k: f for k, f in seen.items() if is_fact(f)}
+    out.events = [f for k, f in sorted(seen.items()) if not is_fact(f)]
+    pairs = {(f["subject"], f["object"], f["doc"], f["predicate"]) for f in facts.values()}
+    out.facts = [f for k, f in sorted(facts.items())
                  if not any((f["subject"], f["object"], f["doc"], p) in pairs for p in STRONGER.get(f["predicate"], ()))]
     out.documents = [{k: r[k] for k in ("doc", "title", "path", "sha256", "words")} for r in records]
     return out

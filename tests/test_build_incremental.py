@@ -115,7 +115,7 @@ def test_stale_or_broken_records_are_recomputed(seeded, tmp_path, monkeypatch):
 
     # a different pipeline (model, patterns, KB, code) invalidates every record
     seen.clear()
-    monkeypatch.setattr(kg.build, "pipeline_fingerprint", lambda model: "another pipeline")
+    monkeypatch.setattr(kg.build, "pipeline_fingerprint", lambda model, scorer=None: "another pipeline")
     monkeypatch.setattr(kg.build, "worker_pipeline", _no_nlp)
     with pytest.raises(AssertionError, match="spaCy ran"):
         build_corpus([CORPUS], out, html=False)

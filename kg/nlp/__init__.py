@@ -18,11 +18,13 @@ class ModelNotFound(Exception):
     """The named spaCy pipeline is not installed."""
 
 
-def load_pipeline(model: str = DEFAULT_MODEL, kb_path: str | None = None) -> Language:
+def load_pipeline(model: str = DEFAULT_MODEL, kb_path: str | None = None, scorer: str | bool | None = True) -> Language:
     """Load an installed spaCy pipeline and add techkg's components.
 
     The KB entity ruler runs before the statistical NER so that known names keep their type
-    (the small model calls PyTorch a PERSON); the relation component runs last.
+    (the small model calls PyTorch a PERSON); the rules of the relation component propose, and
+    the scorer, last, decides with the trained model (``scorer``: True for the packaged model,
+    a path for another, False to leave it out, as training does).
     """
     import spacy
     from spacy.symbols import ORTH
@@ -48,4 +50,7 @@ def load_pipeline(model: str = DEFAULT_MODEL, kb_path: str | None = None) -> Lan
     entity_ruler.add_patterns(kb.ruler_patterns())
     nlp.add_pipe("techkg_mentions", config={"kb_path": kb_path})
     nlp.add_pipe("techkg_relations")
+    if scorer:
+        from . import scorer as _scorer  # noqa: F401  (registers the factory)
+        nlp.add_pipe("techkg_scorer", config={"model_path": scorer if isinstance(scorer, str) else None})
     return nlp

@@ -24,7 +24,13 @@ def normalize_name(name: str) -> str:
     s = re.sub(r"'s?$", "", s.strip())
     s = re.sub(r"^the\s+", "", s)
     s = re.sub(r"[^\w+#.\- ]", " ", s)
-    return re.sub(r"\s+", " ", s).strip(" .-")
+    s = re.sub(r"\s+", " ", s).strip(" .-")
+    stem = LEGAL_FORM.sub("", s).strip(" .-")  # "Fitbit, Inc." and "Fitbit Inc" are Fitbit
+    return stem or s
+
+
+#: Legal forms that end a company's name without being part of what it is called.
+LEGAL_FORM = re.compile(r"(?:\s+(?:inc|incorporated|corp|corporation|ltd|limited|llc|l\.l\.c|plc|gmbh|co)\.?)+$")
 
 
 @dataclass(frozen=True)

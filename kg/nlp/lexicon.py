@@ -76,7 +76,7 @@ def _register_extensions() -> None:
             Span.set_extension(name, default=default)
     if not Token.has_extension("kg_in_ent"):
         Token.set_extension("kg_in_ent", getter=lambda t: bool(t.ent_type_) and t.ent_type_ not in NON_GRAPH_LABELS)
-    for name in ("kg_clusters", "kg_facts", "kg_token_keys", "kg_mentions"):
+    for name in ("kg_clusters", "kg_facts", "kg_token_keys", "kg_mentions", "kg_referents", "kg_candidates"):
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=None)
 

@@ -126,6 +126,23 @@ class MentionResolver:
         self.guidance_nouns = set(LEX["person_guidance_nouns"])
         self.employer_titles = set(LEX["employer_title_words"])
         self.series_nouns = set(LEX["series_nouns"])
+        self.name_titles = set(LEX["name_title_words"])
+        # words that make up job titles: a mention made of nothing else is a title, not a name
+        self.role_words = {w for ws in LEX["titles"].values() for t in ws for w in t.split()} | self.name_titles \
+            | set(LEX["role_only_words"])
+        self.english = self._english(nlp)
+        self.name_suffixes = set(LEX["name_suffixes"])
+
+    @staticmethod
+    def _english(nlp: Language) -> dict:
+        """The lemmatizer's word index (noun, verb, adjective, adverb lists), or nothing."""
+        if "lemmatizer" not in nlp.pipe_names:
+            return {}
+        try:
+            table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+        except (KeyError, AttributeError):
+            return {}
+        return {pos: frozenset(words) for pos, words in table.items()}
 
     # -- typing
     def type_of(self, span: Span) -> tuple[str | None, str | None]:
@@ -224,11 +241,14 @@ class MentionResolver:
 
     def __call__(self, doc: Doc) -> Doc:
         self._split_entities(doc)
+        self._trim_titles(doc)
         self._join_colon_title(doc)
         self._type_qualified_title(doc)
         self._extend_known_prefixes(doc)
         self._add_acronym_expansions(doc)
         self._add_named_entities(doc)
+        self._extend_names(doc)
+        self._add_proper_noun_runs(doc)
         self._add_employers_before_titles(doc)
         self._add_short_org_names(doc)
         self._add_described_entities(doc)
@@ -253,12 +273,17 @@ class MentionResolver:
             name = clean_name(ent.text)
             if t is None or not name:
                 continue
+            if not kb_id and (all(tok.is_stop or tok.pos_ in ("PRON", "DET", "ADP") for tok in ent if tok.is_alpha)
+                              or all(w.lower().strip(".,") in self.role_words for w in name.split())
+                              or all(w.strip(".,") in self.org_suffixes for w in name.split())):
+                continue  # "Its", "This", "Executive Director", "Emeritus", "LLC": not names
             if not kb_id and type_family(t) == "Org" and len(name.split()) > 2 and name.split()[0] in self.office_titles \
                     and name.split()[1] == "of":
                 continue  # "Minister of Public Service and Administration": an office, not an organisation
             if not kb_id and (all(part.casefold() in self.generic for part in re.split(r"[/\s]+", name) if part)
                               or (len(ent) == 1 and ent[0].pos_ != "PROPN" and ent.label_ not in GRAPH_TYPES
                                   and not (ent[0].is_upper and len(name) > 1)  # an acronym tagged NOUN: "NXT"
+                                  and not (ent[0].is_title and not self.known_word(ent[0].lower_))  # "Zorbit"
                                   and not (name.endswith("s") and self.kb.lookup(name[:-1])))):
                 continue
             if t in ("Organization", "Product", "Company") and not kb_id:
@@ -352,6 +377,25 @@ class MentionResolver:
                 joined.append(e)
         if changed:
             doc.set_ents(joined)
+
+    def _trim_titles(self, doc: Doc) -> None:
+        """A job title is not part of a name: 'Nvidia CEO' is Nvidia (an employer: the name before a
+        title is an organisation), 'CEO Jane Doe' is Jane Doe."""
+        ents, changed = [], False
+        for e in doc.ents:
+            start, end = e.start, e.end
+            while start < end - 1 and doc[start].lower_ in self.name_titles:
+                start += 1
+            while end > start + 1 and doc[end - 1].lower_ in self.name_titles:
+                end -= 1
+            if (start, end) == (e.start, e.end) or (end - start == 1 and doc[start].lower_ in self.name_titles):
+                ents.append(e)
+                continue
+            changed = True
+            label = "ORG" if end < e.end and e.label_ not in GRAPH_TYPES else e.label_
+            ents.append(Span(doc, start, end, label=label, kb_id=e.kb_id_ if label == e.label_ else 0))
+        if changed:
+            doc.set_ents(ents)
 
     @staticmethod
     def _plural_possessor(tok: Token) -> bool:
@@ -677,6 +721,91 @@ class MentionResolver:
                 taken.update(range(tok.i, end))
                 break
         _replace_entities(doc, new)  # the entities a new span overlaps all lie inside it
+
+    def _extend_names(self, doc: Doc) -> None:
+        """Full names: a name goes on over capitalised proper nouns right before or after it that no
+        other entity holds ('APJ Abdul Kalam' where NER found 'Abdul Kalam'), and over a legal form
+        after it ('Farmers National Insurance, LLC'). Job titles are not name words."""
+        ents = list(doc.ents)
+        # a legal form NER tagged alone ("LLC" after "Farmers National Insurance,") is free to join
+        suffix_only = {e.start for e in ents if len(e) == 1 and e.text.rstrip(".") in self.org_suffixes and not e.kb_id_}
+        ents = [e for e in ents if e.start not in suffix_only]
+        taken = {i for e in ents for i in range(e.start, e.end)}
+        out, changed = [], False
+
+        def namey(tok: Token) -> bool:
+            return tok.i not in taken and tok.pos_ == "PROPN" and (tok.is_title or tok.is_upper) \
+                and tok.lower_ not in self.role_words and tok.lower_.rstrip(".") not in self.honorifics
+
+        for e in ents:
+            if e.label_ not in ("PERSON", "ORG", "PRODUCT") or e.kb_id_:
+                out.append(e)
+                continue
+            start, end = e.start, e.end
+            while start > e.sent.start and namey(doc[start - 1]) and doc[start - 1].whitespace_:
+                start -= 1
+            # a hyphenated first part: "Take-Two Interactive" where NER found "Two Interactive"
+            while start - 2 >= e.sent.start and doc[start - 1].text == "-" and not doc[start - 1].whitespace_ \
+                    and not doc[start - 2].whitespace_ and doc[start - 2].is_title and start - 2 not in taken:
+                start -= 2
+            while end < e.sent.end and namey(doc[end]) and doc[end - 1].whitespace_:
+                end += 1
+            if e.label_ == "PERSON":  # "James Jaxon, Sr.", "Stew Leonard Jr."
+                if end < e.sent.end and doc[end].text in self.name_suffixes and end not in taken:
+                    end += 1
+                elif end + 1 < e.sent.end and doc[end].text == "," and doc[end + 1].text in self.name_suffixes \
+                        and not {end, end + 1} & taken:
+                    end += 2
+            if e.label_ == "ORG":
+                if end + 1 < e.sent.end and doc[end].text == "," and doc[end + 1].text.rstrip(".") in self.org_suffixes \
+                        and not {end, end + 1} & taken:
+                    end += 2
+                elif end < e.sent.end and doc[end].text.rstrip(".") in self.org_suffixes and doc[end].i not in taken:
+                    end += 1
+            if (start, end) != (e.start, e.end):
+                changed = True
+                taken.update(range(start, end))
+                out.append(Span(doc, start, end, label=e.label_))
+            else:
+                out.append(e)
+        if changed or suffix_only:
+            doc.set_ents(out)
+
+    def known_word(self, word: str) -> bool:
+        """An English word the lemmatizer's dictionary (WordNet's index) lists, in any part of speech."""
+        return any(word in words for words in self.english.values())
+
+    def _add_proper_noun_runs(self, doc: Doc) -> None:
+        """Names NER missed: a run of proper nouns, or of capitalised words English does not know
+        ('Redwood Partners', 'Zorbit'), outside any entity, is a name (an organisation unless
+        typed otherwise later). Headline lines (no lower-case word) are left to NER."""
+        new = []
+        for sent in doc.sents:
+            words = [t for t in sent if t.is_alpha]
+            ends = [t for t in sent if not t.is_space]
+            if words and not any(t.is_lower and len(t) > 3 for t in words) \
+                    and not (ends and ends[-1].text in (".", "!", "?")):
+                continue  # a title-case headline: its capitalised words are not all names
+            run: list[Token] = []
+            for tok in [*sent, None]:
+                name_like = tok is not None and not tok.ent_type_ and tok.lower_ not in self.name_titles \
+                    and tok.lower_.rstrip(".") not in self.honorifics \
+                    and (tok.pos_ == "PROPN" and (tok.is_title or tok.is_upper)
+                         or (tok.is_title and tok.is_alpha and len(tok) > 2 and not self.known_word(tok.lower_)))
+                if name_like:
+                    run.append(tok)
+                    continue
+                if run and len(run) <= 5 and not (len(run) == 1 and run[0].i == sent.start and self.known_word(run[0].lower_)):
+                    start = run[0].i
+                    while start - 2 >= sent.start and doc[start - 1].text == "-" and not doc[start - 1].whitespace_ \
+                            and not doc[start - 2].whitespace_ and doc[start - 2].is_title and not doc[start - 2].ent_type_:
+                        start -= 2  # "Take-Two Interactive"
+                    if new and new[-1].end > start:  # "Foo" was a run of its own: one name
+                        start = new.pop().start
+                    new.append(Span(doc, start, run[-1].i + 1, label="ORG"))
+                run = []
+        if new:
+            doc.set_ents(new, default="unmodified")
 
     def _add_short_org_names(self, doc: Doc) -> None:
         """'Scale' after 'Scale AI': the first word of a multi-word company name names it too."""

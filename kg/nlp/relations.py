@@ -14,9 +14,7 @@ from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from .kb import load_kb, normalize_name
-from .lexicon import (GRAPH_TYPES, LEX, ORG_TYPES, clean_name, expand_sets, load_patterns, tokens_where,
-                      type_family)
+from .lexicon import LEX, ORG_TYPES, expand_sets, load_patterns, tokens_where, type_family
 from .mentions import Cluster
 from .treematch import TreeMatcher
 
@@ -52,9 +50,6 @@ class Fact:
     attrs: dict = field(default_factory=dict)
 
 
-ROMAN_OR_NUMBER = re.compile(r"(?:\d+[A-Za-z]?|[IVX]+)")
-
-
 class RelationExtractor:
     def __init__(self, nlp: Language):
         self.matcher = TreeMatcher(nlp.vocab)
@@ -70,7 +65,6 @@ class RelationExtractor:
         self.hedges = set(LEX["hedge_lemmas"])
         self.negations = set(LEX["negation_words"])
         self.former = set(LEX["former_markers"])
-        self.org_suffixes = set(LEX["org_name_suffixes"])
         self.non_relation_modifiers = set(LEX["non_relation_modifiers"])
         self.staff_nouns = set(LEX["staff_nouns"])
         self.membership_nouns = set(LEX["membership_nouns"])
@@ -242,10 +236,25 @@ class RelationExtractor:
         for key, toks in self.matcher(doc):
             facts.extend(self._facts_from_match(doc, self.specs[key], toks, ctx))
         facts.extend(self._title_facts(doc, ctx))
-        facts.extend(self._name_facts(doc, ctx))
         facts = ctx.apply_corporate_acts(facts)
         doc._.kg_facts = [self._as_ownership(f, ctx) for f in facts]
+        doc._.kg_referents = self.referents(doc, ctx)
+        doc.user_data["topic_org"] = ctx.topic_org
         return doc
+
+    def referents(self, doc: Doc, ctx: "DocContext") -> dict[int, str]:
+        """Token index -> entity key for the words that refer to an entity without naming it:
+        pronouns, relative pronouns, 'the company', 'the startup'. The candidate stage pairs them
+        like names."""
+        words = {*self.pronouns, "its", "their", "which", "who", "that", "company", "firm", *self.descriptor_types}
+        keys = doc._.kg_token_keys
+        out = {}
+        for tok in tokens_where(doc, LOWER, words):
+            if tok.i not in keys:
+                key = self._key(doc, tok, ctx)
+                if key:
+                    out[tok.i] = key
+        return out
 
     @staticmethod
     def _as_ownership(fact: Fact, ctx: "DocContext") -> Fact:
@@ -478,52 +487,6 @@ class RelationExtractor:
                 for p, o in zip(people, orgs):
                     facts.append(Fact(p, pred, o, tok.sent, 0.8, "respectively", {"role": self._role(tok)}))
         return facts
-
-    def _name_facts(self, doc: Doc, ctx: "DocContext") -> list[Fact]:
-        """A name that starts with an organisation's name says whose it is: "Google Research" and
-        "Samsung Electronics" belong to their namesake, "Toyota Avalon" and "Google Play" were made by it."""
-        org_names: dict[str, str] = {}
-        for key, c in ctx.clusters.items():
-            if c.type in ORG_TYPES:
-                for n in c.names:
-                    org_names.setdefault(normalize_name(n), key)
-        facts, seen = [], set()
-        for ent in doc._.kg_mentions:
-            words = clean_name(ent.text).split()
-            family = type_family(ent._.kg_type)
-            if len(words) < 2 or ent._.kg_type not in GRAPH_TYPES or family == "Person" \
-                    or (ent._.kg_key, ent.sent.start) in seen:
-                continue
-            for n in range(len(words) - 1, 0, -1):
-                rest = words[n:]
-                if family == "Org" and all(w in self.org_suffixes for w in rest):
-                    break  # "Scale AI" is Scale itself, not a part of it
-                if ROMAN_OR_NUMBER.fullmatch(rest[0].rstrip(":,")):
-                    break  # "WrestleMania 33", "X-Men Legends II: Rise of ...": an edition or sequel
-                key = org_names.get(normalize_name(" ".join(words[:n])))
-                if key is None:
-                    entry = self.kb.lookup(" ".join(words[:n]))
-                    key = f"kb:{entry.id}" if entry and entry.type in ORG_TYPES and f"kb:{entry.id}" in ctx.clusters else None
-                if key and key != ent._.kg_key:
-                    seen.add((ent._.kg_key, ent.sent.start))
-                    child = ctx.clusters.get(ent._.kg_key)
-                    if family == "Org" and child and sum(child.names.values()) > sum(ctx.clusters[key].names.values()):
-                        break  # "Outright" once beside "Outright Distribution" six times: a short form, not a parent
-                    if family == "Org":
-                        # a lab is part of its namesake ("Google Research"); another company is
-                        # usually a part, sometimes a sister or a namesake ("HGTV Canada"): a coin flip,
-                        # exactly at the default threshold
-                        conf = 0.65 if ent._.kg_type == "ResearchLab" else 0.5
-                        facts.append(Fact(ent._.kg_key, "parentOrganization", key, ent.sent, conf, "name_prefix", {}))
-                    else:  # "Google Docs" is Google's product: made by it and owned by it
-                        facts.append(Fact(key, "developed", ent._.kg_key, ent.sent, 0.65, "name_prefix", {}))
-                        facts.append(Fact(ent._.kg_key, "ownedBy", key, ent.sent, 0.6, "name_prefix", {}))
-                    break
-        return facts
-
-    @property
-    def kb(self):
-        return load_kb()
 
 
 class DocContext:

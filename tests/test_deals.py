@@ -1,0 +1,128 @@
+"""Deals, funding rounds and role changes: the attributes read from cues around a fact's trigger
+(kg.nlp.attributes), and what they make of a fact. Invented sentences only."""
+from __future__ import annotations
+
+import pytest
+
+from kg.extract import doc_record, prepare
+from kg.ingest import text_to_document
+from kg.nlp import load_pipeline
+from kg.nlp.attributes import deal_status, parse_money, role_time, round_name
+from kg.nlp.candidates import candidates
+from kg.resolve import is_fact
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_pipeline()
+
+
+def parse(nlp, text):
+    return nlp(prepare(nlp, text_to_document("t", text, kind="text")))
+
+
+def trigger_of(doc, word):
+    return next(t.i for t in doc if t.lower_ == word)
+
+
+@pytest.mark.parametrize("text, trigger, status", [
+    ("Vantix has acquired Zorbit, a payments startup, for $40 million.", "acquired", "completed"),
+    ("Vantix bought Zorbit in 2019.", "bought", "completed"),
+    ("Vantix completed its purchase of Zorbit on Monday.", "purchase", "completed"),
+    ("Vantix announced that it has acquired Zorbit.", "acquired", "completed"),
+    ("Vantix has agreed to buy Zorbit for $40 million.", "buy", "announced"),
+    ("Vantix will acquire Zorbit, the companies said.", "acquire", "announced"),
+    ("Vantix agreed to acquire Zorbit in a deal expected to close in the third quarter.", "acquire", "pending"),
+    ("The acquisition of Zorbit by Vantix is pending regulatory approval.", "acquisition", "pending"),
+    ("Regulators blocked Vantix's bid to buy Zorbit.", "buy", "blocked"),
+    ("Vantix abandoned its deal to buy Zorbit.", "buy", "abandoned"),
+    ("Vantix walked away from its plan to acquire Zorbit.", "acquire", "abandoned"),
+    ("Vantix is in talks to acquire Zorbit, people familiar with the matter said.", "acquire", "talks"),
+    ("Vantix is reportedly considering a bid for Zorbit.", "bid", "talks"),
+])
+def test_deal_status_from_cues(nlp, text, trigger, status):
+    doc = parse(nlp, text)
+    assert deal_status(doc, next(doc.sents), trigger_of(doc, trigger)) == status
+
+
+def test_a_deal_that_is_not_done_is_an_event_not_a_fact():
+    assert not is_fact({"predicate": "acquired", "status": "announced"})
+    assert not is_fact({"predicate": "ceoOf", "status": "future"})
+    assert is_fact({"predicate": "acquired", "status": "completed"})
+    assert is_fact({"predicate": "worksFor", "former": True})
+
+
+@pytest.mark.parametrize("text, value", [
+    ("$50 million", (5e7, "USD")), ("US$1.4 billion", (1.4e9, "USD")), ("$2.1bn", (2.1e9, "USD")),
+    ("€25 million", (2.5e7, "EUR")), ("£8m", (8e6, "GBP")), ("Rs 400 crore", (4e9, "INR")),
+    ("300 million yuan", (3e8, "CNY")), ("$750,000", (7.5e5, "USD")),
+])
+def test_money_keeps_its_currency(text, value):
+    assert parse_money(text) == value
+
+
+def test_no_money_in_plain_text():
+    assert parse_money("no figures here") is None
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Quillbyte raised a $50 million Series B led by Northgate Capital.", "Series B"),
+    ("Quillbyte closed its seed round last week.", "seed"),
+    ("Quillbyte raised a pre-seed round from angels.", "pre-seed"),
+    ("The series a round was oversubscribed.", "Series A"),
+    ("Quillbyte raised money from friends.", None),
+])
+def test_round_names(nlp, text, name):
+    assert round_name(next(parse(nlp, text).sents)) == name
+
+
+def _facts(nlp, text):
+    doc = parse(nlp, text)
+    return doc_record(doc, text_to_document("t", text, kind="text"))["facts"]
+
+
+def test_lead_investor_and_participants(nlp):
+    facts = _facts(nlp, "Quillbyte raised a $50 million Series B led by Northgate Capital, "
+                        "with participation from Redwood Partners.")
+    invest = {f["subject"].split(":", 1)[1]: f for f in facts if f["predicate"] == "investedIn"}
+    assert invest["northgate capital"]["lead"] is True
+    assert invest["northgate capital"]["round"] == "Series B"
+    assert invest["northgate capital"]["amount_usd"] == 5e7
+    assert invest["northgate capital"]["confidence"] >= 0.5
+    assert all(f["object"].endswith("quillbyte") for f in invest.values())
+    if "redwood partners" in invest:
+        assert invest["redwood partners"]["lead"] is False
+
+
+def test_completed_purchase_with_price_and_year(nlp):
+    facts = _facts(nlp, "Vantix bought Zorbit for $40 million in 2019.")
+    (deal,) = [f for f in facts if f["predicate"] == "acquired"]
+    assert deal["subject"].endswith("vantix") and deal["object"].endswith("zorbit")
+    assert (deal["price_usd"], deal["date"], deal["status"]) == (4e7, "2019", "completed")
+    assert deal["confidence"] >= 0.5
+
+
+def test_agreed_purchase_is_announced(nlp):
+    facts = _facts(nlp, "Vantix has agreed to buy Zorbit for $40 million.")
+    assert all(f["status"] == "announced" for f in facts if f["predicate"] == "acquired")
+    assert not [f for f in facts if f["predicate"] == "acquired" and is_fact(f)]
+
+
+@pytest.mark.parametrize("text, person, when", [
+    ("Dana Okafor, the former chief executive of Vantix, joined Zorbit.", "Dana Okafor", "former"),
+    ("Dana Okafor stepped down as chief executive of Vantix in 2021.", "Dana Okafor", "former"),
+    ("Dana Okafor will become chief executive of Vantix in March.", "Dana Okafor", "future"),
+    ("Dana Okafor will step down as chief executive of Vantix at the end of the year.", "Dana Okafor", None),
+    ("Dana Okafor is the chief executive of Vantix.", "Dana Okafor", None),
+])
+def test_role_time(nlp, text, person, when):
+    doc = parse(nlp, text)
+    cands = [c for c in candidates(doc) if "ceo" in c.labels and doc._.kg_clusters[c.subject].label == person]
+    assert cands, [m.text for m in doc._.kg_mentions]
+    assert role_time(doc, cands[0], cands[0].subject_at) == when
+
+
+def test_replaced_person_held_the_role_before(nlp):
+    doc = parse(nlp, "Jo Brennan, who replaced Sam Castillo as chief executive in March, met Vantix staff.")
+    (cand,) = [c for c in candidates(doc) if doc._.kg_clusters[c.subject].label == "Sam Castillo" and "ceo" in c.labels][:1]
+    assert role_time(doc, cand, cand.subject_at) == "former"

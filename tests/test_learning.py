@@ -1,0 +1,190 @@
+"""The learned scorer's plumbing: data sets, the document split, labels, training, the model file.
+
+Every text here is invented; nothing needs ../shared.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kg.learn.datasets import (Argument, GoldFact, detokenize, knowledgenet_gold, load_gold_set, load_knowledgenet,
+                               split_of)
+from kg.nlp.scorer import ScorerModel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- the split
+
+def test_split_is_fixed_and_about_a_fifth():
+    ids = [f"doc_{i}" for i in range(2000)]
+    first = [split_of("news", d) for d in ids]
+    assert first == [split_of("news", d) for d in reversed(ids)][::-1]  # order does not matter
+    share = first.count("heldout") / len(ids)
+    assert 0.17 < share < 0.23
+    # a different set name or seed moves documents: the split is per set
+    assert first != [split_of("other", d) for d in ids]
+    assert first != [split_of("news", d, seed="another") for d in ids]
+
+
+# -- Re-DocRED detokenisation keeps every token's characters
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["Acme", "bought", "Zorbit", ",", ".", "(", ")", '"', "'s", "$", "5", "n't", "the"]),
+                         min_size=1, max_size=12), min_size=1, max_size=4))
+def test_detokenize_offsets_point_at_their_tokens(sents):
+    text, offsets = detokenize(sents)
+    assert text.count("\n") == len(sents) - 1
+    for sent, spans in zip(sents, offsets):
+        assert [text[a:b] for a, b in spans] == sent
+        assert all(b <= spans[k + 1][0] for k, (a, b) in enumerate(spans[:-1]))
+
+
+def test_detokenize_spacing():
+    text, _ = detokenize([["Acme", "(", "NYSE", ":", "ACM", ")", "bought", "Zorbit", "'s", "unit", "."]])
+    assert text == "Acme (NYSE: ACM) bought Zorbit's unit."
+
+
+# -- gold files in the project's format
+
+def _gold_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "mine"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "a1.txt").write_text("Vantix bought Zorbit in 2019. Zorbit makes sensors.\n", encoding="utf-8")
+    (folder / "gold.json").write_text(json.dumps({
+        "entities": [{"doc": "a1", "name": "Vantix", "aliases": ["Vantix Inc."], "type": "Company"},
+                     {"doc": "a1", "name": "Zorbit", "aliases": [], "type": "Company"}],
+        "facts": [{"doc": "a1", "subject": "Vantix", "predicate": "acquired", "object": "Zorbit",
+                   "evidence": "Vantix bought Zorbit in 2019."}],
+        "must_not": []}), encoding="utf-8")
+    return folder
+
+
+def test_load_gold_set_finds_evidence_and_aliases(tmp_path):
+    (ex,) = load_gold_set(_gold_folder(tmp_path) / "gold.json")
+    assert ex.id == "a1" and ex.source == "mine"
+    (fact,) = ex.facts
+    assert fact.predicate == "acquired" and fact.evidence == (0, 29)
+    assert fact.subject.names == {"vantix", "vantix inc"}  # names as the scorer normalises them
+    assert "acquired" in ex.labels and "invested" in ex.labels
+
+
+def test_knowledgenet_pronoun_facts(tmp_path):
+    rows = [
+        # the "which" fact has a named twin: the property is judged, the twin is the gold fact
+        {"id": "kn_1_1", "doc": "1", "fold": 1, "text": "Brightline Labs has a unit called Pebble Tools which it bought.",
+         "annotated": ["SUBSIDIARY_OF"],
+         "facts": [{"property": "SUBSIDIARY_OF", "subject": {"start": 34, "end": 46, "text": "Pebble Tools"},
+                    "object": {"start": 0, "end": 15, "text": "Brightline Labs"}},
+                   {"property": "SUBSIDIARY_OF", "subject": {"start": 47, "end": 52, "text": "which"},
+                    "object": {"start": 0, "end": 15, "text": "Brightline Labs"}}]},
+        # a lone "He founded X": no name says who; the property is not judged on this passage
+        {"id": "kn_2_1", "doc": "2", "fold": 1, "text": "He founded Quarry Foods in 1999.",
+         "annotated": ["FOUNDED_BY", "CEO"],
+         "facts": [{"property": "FOUNDED_BY", "subject": {"start": 11, "end": 23, "text": "Quarry Foods"},
+                    "object": {"start": 0, "end": 2, "text": "He"}}]},
+    ]
+    path = tmp_path / "kn.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    examples = load_knowledgenet(path)
+    assert [e.id for e in examples] == ["kn_1_1", "kn_2_1"]
+    assert [f.predicate for f in examples[0].facts] == ["parentOrganization"]
+    assert len(examples[0].unknown) == 1 and examples[1].facts == [] and len(examples[1].unknown) == 1
+    gold = knowledgenet_gold(examples, path)
+    assert gold["judged"] == {"kn_1_1": ["PARENT"], "kn_2_1": ["LEAD"]}
+    assert [(f["subject"], f["predicate"], f["object"]) for f in gold["facts"]] == \
+        [("Pebble Tools", "parentOrganization", "Brightline Labs")]
+
+
+def test_argument_matches_by_name_or_overlapping_span():
+    arg = Argument(frozenset({"acme"}), ((10, 14),))
+    assert arg.matches(frozenset({"acme"}), [])
+    assert arg.matches(frozenset({"acme corp"}), [(5, 12)])
+    assert not arg.matches(frozenset({"acme corp"}), [(14, 20)])
+    assert GoldFact("acquired", arg, arg).evidence is None
+
+
+# -- the model file and its arithmetic
+
+TINY = {"format": 1, "meta": {}, "rules": {"title:ceoOf": {"right": 9, "hits": 10, "precision": 0.833}},
+        "labels": {"acquired": {"bias": -2.0, "weights": {"lca=buy": 3.0, "cue=agree": -1.0},
+                                "calibration": {"x": [0.1, 0.9], "y": [0.0, 1.0]}},
+                   "emp": {"bias": 0.0, "weights": {}, "calibration": {"x": [], "y": []}}}}
+
+
+def test_model_scores_features_and_calibrates():
+    model = ScorerModel.from_json(TINY)
+    table = model.probabilities([["lca=buy", "lca=buy", "unseen"], ["lca=buy", "cue=agree"], []])
+    raw = 1 / (1 + np.exp(-np.array([1.0, 0.0, -2.0])))  # a repeated feature counts once
+    assert model.names == ["acquired", "emp"]
+    np.testing.assert_allclose(table[:, 0], np.interp(raw, [0.1, 0.9], [0.0, 1.0]))
+    np.testing.assert_allclose(table[:, 1], [0.5, 0.5, 0.5])  # no calibration: the raw probability
+    assert model.rule_floor == {"title:ceoOf": 0.833}
+
+
+# -- kg train end to end, on invented texts
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("train")
+    folder = _gold_folder(tmp)
+    cmd = [sys.executable, "-m", "kg.cli", "train", str(folder), "--synthetic", "60", "--no-cv", "--no-cache",
+           "--include-heldout"]
+    first = subprocess.run(cmd + ["-o", str(tmp / "m1.json")], capture_output=True, text=True, timeout=600)
+    second = subprocess.run(cmd + ["-o", str(tmp / "m2.json")], capture_output=True, text=True, timeout=600)
+    return tmp, first, second
+
+
+def test_train_writes_a_model_and_reports(trained):
+    tmp, first, _ = trained
+    assert first.returncode == 0, first.stderr
+    assert "texts: mine 1, synthetic 60" in first.stdout
+    assert f"wrote {tmp / 'm1.json'}" in first.stdout
+    model = json.loads((tmp / "m1.json").read_text(encoding="utf-8"))
+    assert {"invested", "acquired", "founded"} <= set(model["labels"])
+    assert model["meta"]["texts"] == {"mine": 1} and model["meta"]["synthetic_stories"] == 60
+    for m in model["labels"].values():
+        assert m["calibration"]["x"] == sorted(m["calibration"]["x"])
+
+
+def test_train_is_deterministic(trained):
+    tmp, first, second = trained
+    assert second.returncode == 0, second.stderr
+    assert (tmp / "m1.json").read_bytes() == (tmp / "m2.json").read_bytes()
+
+
+def test_build_with_a_trained_scorer(trained, tmp_path):
+    tmp, _, _ = trained
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "n.txt").write_text("Northgate Capital led a $20 million Series B round in Quillbyte.\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "kg.cli", "build", str(corpus), "-o", str(tmp_path / "o"),
+                          "--scorer", str(tmp / "m1.json"), "--no-html"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    missing = subprocess.run([sys.executable, "-m", "kg.cli", "build", str(corpus), "-o", str(tmp_path / "o2"),
+                              "--scorer", str(tmp_path / "nope.json")], capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and missing.stderr.strip().startswith("Error: scorer model not found:")
+
+
+def test_train_without_data_is_one_error_line(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "kg.cli", "train", str(tmp_path / "none")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    assert res.stderr.strip() == f"Error: no training data at {tmp_path / 'none'}"
+
+
+def test_packaged_model_is_small_and_complete():
+    from kg.nlp.scorer import MODEL_PATH
+
+    assert MODEL_PATH.stat().st_size < 20 * 1024 * 1024
+    model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert {"emp", "lead", "ceo", "founded", "developed", "acquired", "invested", "parent"} <= set(model["labels"])
+    assert model["meta"]["held_out_included"] is False
