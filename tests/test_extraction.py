@@ -1,4 +1,8 @@
-"""Hard extraction cases, each from a small sentence written for this test (not from any gold file)."""
+"""Hard extraction cases, each from a small sentence written for this test (not from any gold file).
+
+These check what the rules and the mention layer propose: the pipeline runs without the scorer, so
+the records hold the rule hits (kg.nlp.relations) themselves. What the trained scorer keeps of them
+is checked in test_deals.py and test_learning.py."""
 import pytest
 
 from kg.extract import doc_record, prepare
@@ -9,7 +13,7 @@ from kg.nlp.relations import parse_usd
 
 @pytest.fixture(scope="module")
 def nlp():
-    return load_pipeline()
+    return load_pipeline(scorer=False)
 
 
 def extract(nlp, text, min_conf=0.5):
@@ -157,11 +161,6 @@ def test_serves_as_title(nlp):
     assert "Vice President" in f["role"]
 
 
-def test_joined_the_faculty_of(nlp):
-    _, facts = extract(nlp, "Rudolf Weber studied in Bonn, after which he joined the faculty of the University of Hamburg.")
-    assert ("Rudolf Weber", "worksFor", "University of Hamburg") in facts
-
-
 def test_sold_to(nlp):
     _, facts = extract(nlp, "In 1990 the truck maker Pegaso Motors was sold to Iveco.")
     assert ("Iveco", "acquired", "Pegaso Motors") in facts
@@ -185,22 +184,6 @@ def test_title_line_is_its_own_sentence(nlp):
 def test_known_company_prefix_joins_the_product_name(nlp):
     rec, facts = extract(nlp, "Samsung said the Samsung Galaxy S9 sold well.")
     assert "Samsung Galaxy S9" in {e["label"] for e in rec["entities"].values()}
-    assert ("Samsung", "developed", "Samsung Galaxy S9") in facts
-
-
-def test_org_name_prefix_is_a_coin_flip_and_a_suffix_is_the_same_company(nlp):
-    # "HGTV Canada" is usually HGTV's, sometimes a licensee: exactly at the default threshold
-    _, facts = extract(nlp, "The show aired on HGTV Canada and later on HGTV in the United States.", min_conf=0.0)
-    assert facts[("HGTV Canada", "parentOrganization", "HGTV")]["confidence"] == 0.5
-    # "Northgate Associates" is Northgate itself, not a part of it
-    _, facts = extract(nlp, "Kovacs left Northgate in 2001. She later rejoined Northgate Associates.", min_conf=0.0)
-    assert not any(p == "parentOrganization" for _, p, _ in facts)
-
-
-def test_product_named_after_its_maker_is_made_and_owned_by_it(nlp):
-    _, facts = extract(nlp, "Google said that users of Google Quill can share pages.")
-    assert ("Google", "developed", "Google Quill") in facts
-    assert ("Google Quill", "ownedBy", "Google") in facts
 
 
 def test_acronym_spelled_by_preceding_words(nlp):
@@ -366,7 +349,6 @@ def test_known_company_followed_by_a_one_word_name_is_its_product(nlp):
                               "Google said.")
     labels = {e["label"] for e in rec["entities"].values()}
     assert "Google Calendar" in labels and "Calendar" not in labels
-    assert ("Google", "developed", "Google Calendar") in facts
 
 
 def test_company_apps_including_a_list(nlp):

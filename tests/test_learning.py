@@ -5,7 +5,6 @@ Every text here is invented; nothing needs ../shared.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +187,29 @@ def test_packaged_model_is_small_and_complete():
     model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert {"emp", "lead", "ceo", "founded", "developed", "acquired", "invested", "parent"} <= set(model["labels"])
     assert model["meta"]["held_out_included"] is False
+
+
+# -- kg eval counts as ../shared/eval/score.py does (judged families, implied predicates)
+
+def test_weaker_implied_predicate_is_true_but_recalls_nothing():
+    from kg.evaluate import score
+
+    gold = {"entities": [{"name": "Ana Ruiz"}, {"name": "Brightline"}, {"name": "Cobalt Labs"}],
+            "facts": [{"doc": "d1", "subject": "Ana Ruiz", "predicate": "ceoOf", "object": "Brightline"}]}
+    preds = [{"doc": "d1", "subject": "Ana Ruiz", "predicate": "worksFor", "object": "Brightline"},
+             {"doc": "d1", "subject": "Ana Ruiz", "predicate": "ceoOf", "object": "Cobalt Labs"}]
+    f = score(gold, preds, "strict")["facts"]
+    assert (f["predicted"], f["correct_predictions"], f["true_positives"]) == (2, 1, 0)
+    assert (f["precision"], f["recall"]) == (0.5, 0.0)
+
+
+def test_judged_map_limits_family_scoring():
+    from kg.evaluate import score
+
+    gold = {"entities": [{"doc": "d1", "name": "Ana Ruiz"}, {"doc": "d1", "name": "Brightline"}],
+            "facts": [{"doc": "d1", "subject": "Ana Ruiz", "predicate": "worksFor", "object": "Brightline"}],
+            "judged": {"d1": ["EMP"]}}
+    preds = [{"doc": "d1", "subject": "Ana Ruiz", "predicate": "worksFor", "object": "Brightline"},
+             {"doc": "d1", "subject": "Ana Ruiz", "predicate": "founded", "object": "Brightline"}]  # FOUND: not judged
+    f = score(gold, preds, "family")["facts"]
+    assert (f["predicted"], f["correct_predictions"], f["precision"], f["recall"]) == (1, 1, 1.0, 1.0)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sys
 import time
 from collections import Counter, defaultdict
@@ -26,7 +25,6 @@ import numpy as np
 
 from .datasets import LABELS, PREDICATE_LABELS, Example
 
-DEAL_PREDICATES = {"acquired", "investedIn"}
 #: Training weight per set: the tech-news passages are the text techkg exists for.
 SOURCE_WEIGHTS = {"news": 3.0, "knowledgenet": 1.0, "redocred": 1.0, "synthetic": 1.0}
 #: Sets that only teach: never calibrated on, never scored.
@@ -48,7 +46,6 @@ class Row:
     features: list[str]
     y: dict[str, int] = field(default_factory=dict)
     rules: tuple[str, ...] = ()
-    sentence: str = ""
 
 
 def progress_printer(stream=sys.stderr) -> Callable[[str], None]:
@@ -168,8 +165,7 @@ def label_rows(doc, example: Example, cands) -> list[Row]:
                 y[lab] = 0
         if y:
             rows.append(Row(example.id, example.source, cand.subject, cand.object, cand.sent.start,
-                            cand.features, y, tuple(sorted({f"{f.pattern}:{f.predicate}" for f in cand.rules})),
-                            cand.sent.text))
+                            cand.features, y, tuple(sorted({f"{f.pattern}:{f.predicate}" for f in cand.rules}))))
     return rows
 
 
@@ -333,9 +329,6 @@ def write_model(model: dict, path: Path) -> Path:
 def digest_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-
-def isfinite(x: float) -> bool:
-    return not (math.isnan(x) or math.isinf(x))
 
 
 # -- cross-validation at the document level

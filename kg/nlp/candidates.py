@@ -473,7 +473,3 @@ def features(doc: Doc, cand: Candidate, clusters: dict, topic: str | None, words
     if hi.end < sent_end:
         feats.append(f"r1={lemma[hi.end]}")
     return feats
-
-
-def feature_counts(cands: list[Candidate]) -> Counter:
-    return Counter(f for c in cands for f in c.features)

@@ -771,6 +771,16 @@ class MentionResolver:
         if changed or suffix_only:
             doc.set_ents(out)
 
+    def _part_of_a_title(self, doc: Doc, run: list[Token]) -> bool:
+        """Capitalised words of a job title or an office are no name: 'Chief Financial Officer',
+        'Executive Vice President', 'Professor of Commercial Law', 'Director of Engineering'."""
+        before = doc[run[0].i - 1] if run[0].i > 0 else None
+        after = doc[run[-1].i + 1] if run[-1].i + 1 < len(doc) else None
+        if (before is not None and before.lower_ in self.role_words) or (after is not None and after.lower_ in self.role_words):
+            return True
+        head = run[-1]
+        return head.dep_ == "pobj" and head.head.lower_ == "of" and head.head.head.lower_ in self.role_words
+
     def known_word(self, word: str) -> bool:
         """An English word the lemmatizer's dictionary (WordNet's index) lists, in any part of speech."""
         return any(word in words for words in self.english.values())
@@ -795,7 +805,9 @@ class MentionResolver:
                 if name_like:
                     run.append(tok)
                     continue
-                if run and len(run) <= 5 and not (len(run) == 1 and run[0].i == sent.start and self.known_word(run[0].lower_)):
+                if run and len(run) <= 5 and not (len(run) == 1 and run[0].i == sent.start and self.known_word(run[0].lower_)) \
+                        and not (len(run) == 1 and self.known_word(run[0].lemma_.lower()) and run[0].i == sent.start) \
+                        and not self._part_of_a_title(doc, run):
                     start = run[0].i
                     while start - 2 >= sent.start and doc[start - 1].text == "-" and not doc[start - 1].whitespace_ \
                             and not doc[start - 2].whitespace_ and doc[start - 2].is_title and not doc[start - 2].ent_type_:
