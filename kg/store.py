@@ -364,6 +364,7 @@ def with_values(text: str, bindings: dict) -> str:
     return f"{text}\nVALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
 
 
+_XSD_DECIMAL = str(XSD.decimal)
 _XSD_STRING = str(XSD.string)
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
@@ -380,7 +381,14 @@ def from_ox(term):
         if term.language:
             return Literal(term.value, lang=term.language)
         dt = term.datatype.value
-        return Literal(term.value) if dt == _XSD_STRING else Literal(term.value, datatype=URIRef(dt))
+        if dt == _XSD_STRING:
+            return Literal(term.value)
+        value = term.value
+        if dt == _XSD_DECIMAL and "." not in value:
+            # Oxigraph keeps a decimal's value, not its text ("1.0" reads back as "1"); the graph
+            # is written with decimals always in the "1.0" form rdflib's parser keeps as it is.
+            value += ".0"
+        return Literal(value, datatype=URIRef(dt))
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     return Literal(str(term))  # RDF-star triple terms: not produced by techkg

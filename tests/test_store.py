@@ -135,3 +135,22 @@ def test_decimal_values_match(stores):
     a = sorted(r[0].toPython() for r in mem.query(q))
     b = sorted(r[0].toPython() for r in ox.query(q))
     assert a == b and all(isinstance(v, Decimal) for v in a)
+
+
+def test_whole_decimals_keep_their_text(tmp_path):
+    """Oxigraph keeps a decimal's value, not its text ("1.0" comes back as "1"); techkg writes whole
+    decimals as "1.0" (a confidence of 1, a price), and both stores give that term back."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    ttl = tmp_path / "g.ttl"
+    ttl.write_text("@prefix kg: <https://w3id.org/techkg/ontology#> .\n"
+                   "<https://w3id.org/techkg/statement/s1> kg:confidence 1.0 ; kg:start 0 .\n"
+                   "<https://w3id.org/techkg/event/e1> kg:priceUSD 1000000000.0 ; kg:confidence 0.75 .\n",
+                   encoding="utf-8")
+    q = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    mem, ox = MemoryStore.load(ttl), OxigraphStore.load(ttl)
+    assert sorted(mem.query(q), key=repr) == sorted(ox.query(q), key=repr)
+    values = {row[2] for row in ox.query(q)}
+    assert {Literal("1.0", datatype=XSD.decimal), Literal("1000000000.0", datatype=XSD.decimal),
+            Literal("0.75", datatype=XSD.decimal), Literal(0)} == values
