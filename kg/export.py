@@ -5,9 +5,10 @@
 - nq:      N-Quads, lines sorted, one named graph per source document. The named graph of a
            document is the document's own IRI (doc:…) and holds everything derived from it: the
            rdf:Statement nodes whose prov:wasDerivedFrom is that document, the event nodes
-           (kg:Acquisition / kg:Investment) derived from it, and the direct fact triples
+           (kg:Acquisition / kg:Investment / kg:Appointment) derived from it, and the direct fact triples
            (ent:a kg:p ent:b) those statements support — a fact found in two documents is in both
-           graphs. Everything else (entity labels, types, aliases, owl:sameAs links to Wikidata,
+           graphs (a document nothing was extracted from has no named graph: N-Quads cannot
+           write an empty one). Everything else (entity labels, types, aliases, owl:sameAs links to Wikidata,
            mention counts, and the document descriptions themselves) is in the DEFAULT graph, so a
            tool that reads only the default graph still gets the entity layer, and the union of all
            graphs is exactly the exported graph.
@@ -16,7 +17,8 @@
 - graphml: the entity graph of `kg.query.to_networkx` (relation triples only) with scalar
            attributes Gephi and networkx read: nodes `label`, `type`, `wikidata` (Q-id or ""),
            `aliases` ("; "-joined); edges `predicate`, `confidence`, `doc`, `sentence`, plus
-           `date`/`price_usd`/`amount_usd`/`role`/`former` where a fact has them ("" otherwise).
+           `date`/`price_usd`/`amount_usd`/`role`/`former`/`status`/`round`/`lead`/`amount`/`currency`
+           where a fact has them ("" otherwise).
 - csv:     one row per (fact, evidence) with exactly the `kg facts` contract fields, in a fixed
            order (`kg.query.FACT_FIELDS`); lists are JSON-encoded as in `kg facts --format csv`.
 """
@@ -40,7 +42,8 @@ JSONLD_CONTEXT = {"kg": str(KG), "ent": str(ENT), "doc": str(DOC), "stmt": str(S
                   "prov": str(PROV), "rdf": str(RDF), "rdfs": str(RDFS), "skos": str(SKOS), "owl": str(OWL),
                   "dcterms": str(DCTERMS), "xsd": str(XSD), "wd": str(WD)}
 EDGE_EXTRAS = (("date", KG.date), ("price_usd", KG.priceUSD), ("amount_usd", KG.amountUSD),
-               ("role", KG.role), ("former", KG.former))
+               ("role", KG.role), ("former", KG.former), ("status", KG.status), ("round", KG.round),
+               ("lead", KG.lead), ("amount", KG.amount), ("currency", KG.currency))
 
 
 def format_for(path: str | Path, fmt: str | None) -> str:
@@ -112,7 +115,7 @@ def document_dataset(g: Graph) -> Dataset:
         placed.add(triple)
 
     for node in set(g.subjects(RDF.type, RDF.Statement)) | set(g.subjects(RDF.type, KG.Acquisition)) \
-            | set(g.subjects(RDF.type, KG.Investment)):
+            | set(g.subjects(RDF.type, KG.Investment)) | set(g.subjects(RDF.type, KG.Appointment)):
         docs = [d for d in g.objects(node, PROV.wasDerivedFrom) if isinstance(d, URIRef)]
         if not docs:
             continue

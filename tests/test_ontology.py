@@ -35,7 +35,7 @@ KB_TYPES = {"Person", "Company", "ResearchLab", "University", "Investor", "AIMod
 
 CLASSES = [
     "Person", "Organization", "Company", "ResearchLab", "University", "Investor",
-    "AIModel", "Product", "Award", "Place", "Acquisition", "Investment", "Document",
+    "AIModel", "Product", "Award", "Place", "Acquisition", "Investment", "Appointment", "Document",
 ]
 
 # property -> (domain classes, range classes/datatypes); a tuple of several
@@ -58,17 +58,21 @@ OBJECT_PROPERTIES = {
     "acquirer": (("Acquisition",), ("Organization", "Person")),
     "target": (("Acquisition", "Investment"), ("Organization", "Product")),
     "investor": (("Investment",), ("Organization", "Person")),
+    "appointee": (("Appointment",), ("Person",)),
+    "organization": (("Appointment",), ("Organization",)),
 }
 
-DATATYPE_PROPERTIES = {
+# Evidence (sentence, offsets, confidence) is on statements, and on the events that are no fact.
+EVIDENCE_DOMAIN = (RDF.Statement, KG.Acquisition, KG.Investment, KG.Appointment)
+DATATYPE_PROPERTIES = {  # a tuple of domains means an owl:unionOf
     "priceUSD": (KG.Acquisition, XSD.decimal),
     "amountUSD": (KG.Investment, XSD.decimal),
     "stake": (KG.Investment, XSD.string),
-    "sentence": (RDF.Statement, XSD.string),
-    "start": (RDF.Statement, XSD.integer),
-    "end": (RDF.Statement, XSD.integer),
-    "confidence": (RDF.Statement, XSD.decimal),
-    "role": (RDF.Statement, XSD.string),
+    "sentence": (EVIDENCE_DOMAIN, XSD.string),
+    "start": (EVIDENCE_DOMAIN, XSD.integer),
+    "end": (EVIDENCE_DOMAIN, XSD.integer),
+    "confidence": (EVIDENCE_DOMAIN, XSD.decimal),
+    "role": ((RDF.Statement, KG.Appointment), XSD.string),
     "former": (RDF.Statement, XSD.boolean),
     "contentHash": (KG.Document, XSD.string),
     "mentions": (None, XSD.integer),
@@ -197,7 +201,10 @@ def test_datatype_property_domain_range_label(graph, name):
     assert isinstance(graph.value(prop, RDFS.label), Literal)
     assert isinstance(graph.value(prop, RDFS.comment), Literal)
     want_domain, want_range = DATATYPE_PROPERTIES[name]
-    assert graph.value(prop, RDFS.domain) == want_domain
+    if isinstance(want_domain, tuple):
+        assert _class_set(graph, graph.value(prop, RDFS.domain)) == set(want_domain)
+    else:
+        assert graph.value(prop, RDFS.domain) == want_domain
     assert graph.value(prop, RDFS.range) == want_range
 
 

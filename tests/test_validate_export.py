@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
 CONTRACT_FACT_FIELDS = ["subject", "subject_type", "subject_aliases", "predicate", "object", "object_type",
                         "object_aliases", "doc", "sentence", "start", "end", "confidence",
-                        "price_usd", "amount_usd", "date", "role", "former"]
+                        "price_usd", "amount_usd", "date", "role", "former",
+                        "status", "round", "lead", "amount", "currency"]
 
 SMALL = """
 @prefix kg: <https://w3id.org/techkg/ontology#> .
@@ -143,12 +144,46 @@ def test_validate_cli_prints_violations_and_exits_1(small_files):
     ("INSERT DATA { stmt:s1 rdf:object ent:instagram }", "stmt:s1: statement has more than one object (rdf:object): ent:instagram, ent:meta"),
     ("DELETE WHERE { ent:instagram a ?t }", "ent:instagram: entity has no type among the techkg classes"),
     ("DELETE DATA { ent:yann_lecun kg:worksFor ent:meta }", "stmt:s1: statement describes a triple that is not asserted in the graph"),
+    ("INSERT DATA { event:e1 kg:confidence 1.5 }", "event:e1: event confidence is not between 0 and 1"),
+    ('INSERT DATA { event:e1 kg:status "rumoured" }',
+     "event:e1: deal status is not one of completed, announced, pending, blocked, abandoned, talks"),
 ])
 def test_more_violations(small_files, edit, expected):
     g = Graph().parse(small_files[0], format="turtle")
     g.update(edit, initNs={p: n for p, n in g.namespaces()})
     lines = validate_graph(g).violations
     assert any(line == expected or line.startswith(expected + " (") for line in lines), lines
+
+
+# Events that are no fact carry their own evidence (kg:sentence, kg:start, kg:end, kg:confidence):
+# an announced acquisition, a funding round in euros, and a role not yet taken.
+IN_FLIGHT = """
+ent:orbitrix a kg:Company ; rdfs:label "Orbitrix" ; kg:mentions 2 ; kg:mentionedIn doc:d1 .
+event:e2 a kg:Acquisition ; kg:acquirer ent:meta ; kg:target ent:orbitrix ; kg:status "announced" ;
+    kg:priceUSD 250000000.0 ; prov:wasDerivedFrom doc:d1 ; kg:sentence "Meta agreed to buy Orbitrix for $250m." ;
+    kg:start 65 ; kg:end 103 ; kg:confidence 0.7 .
+event:e3 a kg:Investment ; kg:investor ent:meta ; kg:target ent:orbitrix ; kg:status "completed" ;
+    kg:amount 25000000.0 ; kg:currency "EUR" ; kg:round "Series A" ; kg:lead true ; kg:date "2022"^^xsd:gYear ;
+    prov:wasDerivedFrom doc:d1 .
+event:e4 a kg:Appointment ; kg:appointee ent:yann_lecun ; kg:organization ent:orbitrix ; kg:position kg:ceoOf ;
+    kg:role "CEO" ; kg:status "future" ; prov:wasDerivedFrom doc:d1 ;
+    kg:sentence "Yann LeCun will become CEO of Orbitrix." ; kg:start 104 ; kg:end 143 ; kg:confidence 0.7 .
+"""
+
+
+def test_events_in_flight_conform(small_files):
+    """Evidence on an event does not make it a statement (the ontology's evidence properties have
+    the events in their domain), and the deal and role vocabulary passes its shapes."""
+    g = Graph().parse(data=small_files[0].read_text(encoding="utf-8") + IN_FLIGHT, format="turtle")
+    report = validate_graph(g)
+    assert report.conforms, report.violations
+    assert (report.entities, report.statements) == (4, 2)
+    g.update('DELETE WHERE { event:e4 kg:status ?s } ; INSERT DATA { event:e4 kg:status "completed" . '
+             'event:e2 kg:sentence "A second sentence." }', initNs={p: n for p, n in g.namespaces()})
+    assert validate_graph(g).violations == [
+        'event:e2: event sentence is not one plain string: "A second sentence.", "Meta agreed to buy Orbitrix for $250m."',
+        "event:e4: appointment status is not 'future' (got \"completed\")",
+    ]
 
 
 def test_disjointness_shapes_cover_the_ontology():
@@ -220,7 +255,9 @@ def test_nquads_one_named_graph_per_document(exports, corpus_graph):
     ds.parse(exports["nq"], format="nquads")
     docs = set(corpus_graph.subjects(RDF.type, KG.Document))
     named = {g.identifier for g in ds.graphs() if g.identifier != ds.default_graph.identifier}
-    assert named == docs and len(docs) == 5
+    # one named graph per document something was extracted from (002 yields no fact or event)
+    assert named == set(corpus_graph.objects(None, PROV.wasDerivedFrom)) <= docs
+    assert len(docs) == 5 and len(named) == 4 and DOC["002_beece11bf5ab5d3b"] not in named
     union = {t for g in ds.graphs() for t in g}
     assert union == set(corpus_graph)
     facts_in_named = set()
@@ -250,6 +287,9 @@ def test_graphml_reads_back_in_networkx(exports, corpus_graph):
         assert d["predicate"] and isinstance(d["confidence"], float) and 0 <= d["confidence"] <= 1
         assert d["doc"] and d["sentence"]
     assert any(d.get("date") == "2012" and d["predicate"] == "acquired" for _, _, d in G.edges(data=True))
+    invested = [(G.nodes[u]["label"], G.nodes[v]["label"], d["amount_usd"], d["status"], d["lead"], d["round"])
+                for u, v, d in G.edges(data=True) if d["predicate"] == "investedIn" and d["amount_usd"]]
+    assert invested == [("Mark Zuckerberg", "Scale AI", "14300000000.0", "completed", "false", "")]
 
 
 def test_csv_export_has_contract_fields(exports, corpus_graph):
