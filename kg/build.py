@@ -446,11 +446,13 @@ def _html_file(g, ttl_bytes: bytes, path: Path, cache: RecordCache | None) -> tu
             return path, None, None
     except OSError:
         pass
+    from .analytics import add_fact_details
     from .query import to_networkx
     from .views import full_view_html
 
-    # Same defaults as `kg view`: a graph larger than analytics.DEFAULT_TOP keeps its most central entities.
-    page = full_view_html(to_networkx(g), title="techkg: full graph").encode("utf-8")
+    # Same defaults as `kg view`: a graph larger than analytics.DEFAULT_TOP keeps its most central
+    # entities, and deal and role details (price, amount, round, status, former...) are on the edges.
+    page = full_view_html(add_fact_details(to_networkx(g), g), title="techkg: full graph").encode("utf-8")
     return path, page, (stamp_file, stamp) if cache else None
 
 

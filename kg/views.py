@@ -111,8 +111,9 @@ _HIDE_BELOW = 6
 _HIDDEN_FONT = 6
 # At most this many labels are enlarged for the overview of a big graph.
 _HUBS = 150
-# The canvas the layout plans for (a 1280x800 window less the 320-pixel panel); a bigger one only zooms in.
-_CANVAS = (960.0, 800.0)
+# The canvas the layout plans for: a 1280x800 browser window less the 320-pixel panel and the browser's
+# own bars (Chromium's take 143 pixels: a 960x657 viewport); a bigger one only zooms in.
+_CANVAS = (960.0, 657.0)
 # vis-network's fit() leaves this margin around the bounding box.
 _FIT_MARGIN = 1.1
 # Empty space kept around every node-and-label box (each side), and between components.
@@ -1243,19 +1244,20 @@ def layout(graph: nx.MultiDiGraph, *, sizes: Mapping[str, float] | None = None,
 
 
 def _compact(pos: np.ndarray, box: np.ndarray, idx: np.ndarray, rank: np.ndarray) -> None:
-    """Shrink a component about its hub and place it again while that makes it notably smaller:
-    force layouts leave room to spare at the rim, which would cost zoom (label size) at fit."""
+    """Shrink a component about its hub and place it again while that makes it smaller (by 3%
+    or more, up to eight times): force layouts leave room to spare at the rim, and a hub's ring
+    stretches every edge of its component, which would cost zoom (label size) at fit."""
     def area(xy: np.ndarray) -> float:
         return float(np.ptp(xy[:, 0] + 0.0) + 200) * float(np.ptp(xy[:, 1]) + 100)
 
     if len(idx) > _DIRECT_LAYOUT:
         return
     hub = idx[int(np.argmin(rank[idx]))]
-    for _ in range(4):
+    for _ in range(8):
         trial = pos.copy()
         trial[idx] = pos[hub] + (pos[idx] - pos[hub]) * 0.85
         _place(trial, box, idx, rank)
-        if area(trial[idx]) > 0.93 * area(pos[idx]):
+        if area(trial[idx]) > 0.97 * area(pos[idx]):
             return
         pos[idx] = trial[idx]
 

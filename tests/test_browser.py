@@ -29,6 +29,7 @@ import pytest
 from rdflib import Literal
 from rdflib.namespace import SKOS
 
+from kg.graph import KG
 from kg.query import entity_rows, find_entity, load_graph, to_networkx
 from kg.views import render_html
 
@@ -39,7 +40,7 @@ ON_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '<img src=x onerror="window.__pwned=1">'
 HOSTILE_DOC = (
-    f"Acme Corp acquired Foo Inc {SCRIPT} {IMG} for $5 million in 2021.\n\n"
+    f"Acme Corp acquired Foo Inc for $5 million in 2021, {SCRIPT} {IMG}.\n\n"
     "Acme Corp developed the Widget model.\n"
 )
 
@@ -111,7 +112,8 @@ def hostile(tmp_path_factory, run_kg):
     (tmp / "docs" / "hostile.txt").write_text(HOSTILE_DOC, encoding="utf-8")
     run_kg("build", tmp / "docs", "-o", tmp / "out")
     g = load_graph(tmp / "out" / "graph.ttl")
-    sentences = [s for s in g.objects(None, None) if isinstance(s, Literal) and SCRIPT in str(s)]
+    # an evidence sentence, not only the document's title (which the page does not show)
+    sentences = [s for s in g.objects(None, KG.sentence) if SCRIPT in str(s)]
     assert sentences and IMG in str(sentences[0]), "the payload must reach an evidence sentence"
     for name in ("Acme Corp", "Foo Inc"):
         entity = find_entity(g, name)
