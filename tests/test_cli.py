@@ -305,8 +305,8 @@ def test_eval_matches_scorer_on_corpus(corpus_build, corpus_facts, corpus_entiti
     # Two of the four gold facts: the text's "led by ... Yann LeCun" comes out as worksFor (a weaker
     # predicate, so a correct prediction but no true positive), and the $14.3 billion as Mark
     # Zuckerberg's investment ("He then invested"), where the gold file says Meta.
-    assert got["facts"] == {"precision": 0.115, "recall": 0.5, "f1": 0.188, "true_positives": 2,
-                            "correct_predictions": 3, "predicted": 26, "gold": 4}
+    assert got["facts"] == {"precision": 0.111, "recall": 0.5, "f1": 0.182, "true_positives": 2,
+                            "correct_predictions": 3, "predicted": 27, "gold": 4}
     assert got["missed"] == ["Meta investedIn Scale AI", "Yann LeCun leads FAIR"]
     assert got["must_not_violations"] == []
 

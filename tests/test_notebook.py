@@ -53,8 +53,13 @@ def test_notebook_runs_and_answers(executed):
     text = outputs(nb, "stream")
     assert re.search(r"^Yann LeCun -\S+-> FAIR -developed-> PyTorch$", text, re.M), text
     assert "most central entity" in text and "Meta acquired Instagram: $1b in 2012" in text
+    assert "Mark Zuckerberg invested in Scale AI: $14.3b" in text
+    # the funding table and the deals in flight of the bundled corpus
+    assert "3 investment events, 2 completed" in text.splitlines()
+    assert "1 deal in flight (1 talks)" in text.splitlines()
     tables = outputs(nb, "text/html")
-    for expected in ("Mark Zuckerberg", "ceoOf", "WhatsApp", "Scale AI", "LLaMA", "communities"):
+    for expected in ("Mark Zuckerberg", "ceoOf", "Instagram", "Scale AI", "LLaMA", "communities",
+                     "$14,300,000,000", "Perplexity AI", "about deals."):
         assert expected in tables, expected
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
 
