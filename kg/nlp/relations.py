@@ -14,6 +14,7 @@ from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
+from .attributes import YEAR_RE, parse_money
 from .lexicon import LEX, ORG_TYPES, expand_sets, load_patterns, tokens_where, type_family
 from .mentions import Cluster
 from .treematch import TreeMatcher
@@ -24,19 +25,10 @@ def make_relations(nlp: Language, name: str):
     return RelationExtractor(nlp)
 
 
-MONEY_RE = re.compile(r"(?:US|USD|U\.S\.)?\s?\$\s?(\d+(?:[.,]\d+)*)\s*(trillion|tn|billion|bn|b|million|mn|m|thousand|k)?\b", re.I)
-SCALE = {"trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6,
-         "m": 1e6, "thousand": 1e3, "k": 1e3}
-YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-
-
 def parse_usd(text: str) -> float | None:
-    """'$1b' -> 1e9, 'US$300 million' -> 3e8, '$14.3 billion' -> 1.43e10."""
-    m = MONEY_RE.search(text)
-    if not m:
-        return None
-    number = float(m.group(1).replace(",", ""))
-    return round(number * SCALE.get((m.group(2) or "").lower(), 1.0), 2)
+    """'$1b' -> 1e9, 'US$300 million' -> 3e8; None for no money or another currency."""
+    money = parse_money(text)
+    return money[0] if money and money[1] == "USD" else None
 
 
 @dataclass
