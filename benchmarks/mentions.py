@@ -72,7 +72,7 @@ def measure(nlp, examples, gold_spans, cache_dir) -> Counter:
     from kg.learn.train import annotate, parse
 
     counts: Counter = Counter()
-    for doc, ex in zip(parse(nlp, examples, cache_dir), examples):
+    for doc, ex in zip(parse(nlp, examples, cache_dir).get_docs(nlp.vocab), examples):
         doc = annotate(nlp, doc)
         ours = [_trim(doc.text, m.start_char, m.end_char) for m in doc._.kg_mentions]
         for start, end, kind in gold_spans.get(ex.id, []):

@@ -2,13 +2,12 @@
 
 Used for cross-validation while training (each fold's texts are scored by a model trained
 without them) and for any set of parsed texts: the texts go through the same components and
-the same resolution as `kg build`, and the facts are scored with kg.evaluate.
+the same resolution as `kg build`, for kg.evaluate to score.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..evaluate import score
 from .datasets import Example
 
 
@@ -48,7 +47,3 @@ def gold_of(examples: list[Example], gold: dict) -> dict:
     if "judged" in gold:
         out["judged"] = {d: v for d, v in gold["judged"].items() if d in ids}
     return out
-
-
-def evaluate_facts(facts: list[dict], gold: dict, mode: str) -> dict:
-    return score(gold, facts, mode)

@@ -20,20 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..evaluate import norm
+from ..nlp.scorer import PREDICATE_LABELS
 
 #: Seed of the document split; changing it changes which documents are held out.
 SPLIT_SEED = "techkg-split-2026"
 HELD_OUT_SHARE = 0.2
 
-#: The relation labels the scorer learns. Each is judged on a text only where the text was
-#: annotated for it; "emp" is any employment (worksFor, leads or ceoOf), "lead" any leadership.
-LABELS = ("emp", "lead", "ceo", "founded", "developed", "acquired", "invested", "parent", "award")
-PREDICATE_LABELS = {
-    "worksFor": ("emp",), "leads": ("emp", "lead"), "ceoOf": ("emp", "lead", "ceo"),
-    "founded": ("founded",), "developed": ("developed",), "acquired": ("acquired",),
-    "investedIn": ("invested",), "parentOrganization": ("parent",), "ownedBy": ("parent",),
-    "subsidiaryOf": ("parent",), "awardReceived": ("award",),
-}
 #: The labels a gold file in the project's format is annotated for when it does not say (the
 #: relations of the annotation guide, ../shared/train/news/GUIDE.md).
 GOLD_FILE_LABELS = ("emp", "lead", "ceo", "founded", "developed", "acquired", "invested", "parent")

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import LABELS, PREDICATE_LABELS, Example
+from ..nlp.scorer import LABELS, PREDICATE_LABELS
+from .datasets import Example
 
 #: Training weight per set: the tech-news passages are the text techkg exists for.
 SOURCE_WEIGHTS = {"news": 3.0, "knowledgenet": 1.0, "redocred": 1.0, "synthetic": 1.0}
@@ -60,9 +61,10 @@ def techkg_pipes(nlp) -> list[str]:
     return [n for n in nlp.pipe_names if n.startswith("techkg_") and n != "techkg_kb_ruler"]
 
 
-def parse(nlp, examples: list[Example], cache_dir: Path | None = None, say=lambda m: None) -> list:
-    """spaCy's own analysis of every example, before techkg's components (cached per set as a
-    DocBin when a folder is given: the costly part of training, and the same for every fold)."""
+def parse(nlp, examples: list[Example], cache_dir: Path | None = None, say=lambda m: None):
+    """spaCy's own analysis of every example, before techkg's components, as a DocBin: parsed once
+    (and cached on disk when a folder is given), and every `get_docs` gives fresh Docs for the
+    components to change (one pass for the rows, one per cross-validation fold)."""
     from spacy.tokens import DocBin
 
     from ..extract import prepare
@@ -76,16 +78,17 @@ def parse(nlp, examples: list[Example], cache_dir: Path | None = None, say=lambd
             h.update(hashlib.sha256(ex.text.encode()).digest())
         path = Path(cache_dir) / f"parsed-{h.hexdigest()[:20]}.spacy"
         if path.exists():
-            return list(DocBin().from_disk(path).get_docs(nlp.vocab))
+            return DocBin(store_user_data=True).from_disk(path)
     start = time.time()
     prepared = [prepare(nlp, text_to_document(ex.id, ex.text, kind="text")) for ex in examples]
     with nlp.select_pipes(disable=techkg_pipes(nlp)):
         docs = list(nlp.pipe(prepared, batch_size=32))
     say(f"  parsed {len(docs)} texts in {time.time() - start:.0f} s")
+    parsed = DocBin(store_user_data=True, docs=docs)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        DocBin(store_user_data=True, docs=docs).to_disk(path)
-    return docs
+        parsed.to_disk(path)
+    return parsed
 
 
 def annotate(nlp, doc):
@@ -169,11 +172,12 @@ def label_rows(doc, example: Example, cands) -> list[Row]:
     return rows
 
 
-def make_rows(nlp, examples: list[Example], cache_dir: Path | None = None, say=lambda m: None) -> list[Row]:
+def make_rows(nlp, examples: list[Example], parsed) -> list[Row]:
+    """Labelled candidate rows of parsed examples (``parsed``: the DocBin `parse` returned)."""
     from ..nlp.candidates import candidates
 
     rows: list[Row] = []
-    for doc, ex in zip(parse(nlp, examples, cache_dir, say), examples):
+    for doc, ex in zip(parsed.get_docs(nlp.vocab), examples):
         doc = annotate(nlp, doc)
         cands = candidates(doc)
         rows.extend(label_rows(doc, ex, cands))
@@ -334,13 +338,15 @@ def digest_file(path: Path) -> str:
 # -- cross-validation at the document level
 
 def cross_validate(nlp, sets: dict[str, list[Example]], rows: list[Row], golds: dict[str, tuple[dict, str]],
-                   cache_dir: Path | None = None, c: float = DEFAULT_C, learner: str = "logreg",
+                   parsed: dict, c: float = DEFAULT_C, learner: str = "logreg",
                    min_confidence: float = 0.5, say=lambda m: None, keep: dict | None = None) -> dict[str, dict]:
     """Fact-level figures of each set, every text scored by a model trained (and calibrated)
     without its fold: what the training data says about unseen text of the same kind.
-    ``keep``: a dict that receives the out-of-fold records per set (for threshold sweeps)."""
+    ``parsed``: each set's DocBin from `parse`; ``keep``: a dict that receives the out-of-fold
+    records per set (for threshold sweeps)."""
+    from ..evaluate import score
     from ..nlp.scorer import FactScorer, ScorerModel
-    from .crossval import evaluate_facts, facts_of, gold_of, records_with
+    from .crossval import facts_of, gold_of, records_with
 
     records: dict[str, list[dict]] = {name: [] for name in sets}
     for k in range(FOLDS):
@@ -348,17 +354,15 @@ def cross_validate(nlp, sets: dict[str, list[Example]], rows: list[Row], golds: 
         model = fit_model(train_rows, c, learner)
         scorer = FactScorer(ScorerModel.from_json(model))
         for name, examples in sets.items():
-            part = [e for e in examples if _fold_of_doc(e.id) == k]
-            docs = parse(nlp, examples, cache_dir)
-            by_id = {e.id: d for e, d in zip(examples, docs)}
-            records[name] += records_with(nlp, scorer, [by_id[e.id] for e in part], part)
+            in_fold = [(d, e) for d, e in zip(parsed[name].get_docs(nlp.vocab), examples) if _fold_of_doc(e.id) == k]
+            records[name] += records_with(nlp, scorer, [d for d, _ in in_fold], [e for _, e in in_fold])
         say(f"  fold {k + 1}/{FOLDS} scored")
     if keep is not None:
         keep.update(records)
     out = {}
     for name, examples in sets.items():
         gold, mode = golds[name]
-        res = evaluate_facts(facts_of(records[name], min_confidence), gold_of(examples, gold), mode)
+        res = score(gold_of(examples, gold), facts_of(records[name], min_confidence), mode)
         out[name] = {"mode": mode, **res["facts"], "recall_by_predicate": res["recall_by_predicate"],
                      "must_not_violations": len(res["must_not_violations"])}
     return out
@@ -435,12 +439,15 @@ def train(paths: list[Path], out: Path, *, synthetic: int = SYNTHETIC_STORIES, c
         raise ValueError("no annotated texts to train on")
     nlp = load_pipeline(scorer=False)
     rows: list[Row] = []
+    parsed = {}
     for name, examples in sets.items():
         say(f"{name}: {len(examples)} texts")
-        rows += make_rows(nlp, examples, cache_dir, say)
+        parsed[name] = parse(nlp, examples, cache_dir, say)
+        rows += make_rows(nlp, examples, parsed[name])
     if synthetic:
         say(f"synthetic: {synthetic} invented stories")
-        rows += make_rows(nlp, stories(synthetic), cache_dir, say)
+        invented = stories(synthetic)
+        rows += make_rows(nlp, invented, parse(nlp, invented, cache_dir, say))
     say(f"{len(rows)} labelled candidates; fitting")
     meta = {"texts": {name: len(ex) for name, ex in sets.items()}, "synthetic_stories": synthetic,
             "held_out_included": include_heldout,
@@ -455,7 +462,7 @@ def train(paths: list[Path], out: Path, *, synthetic: int = SYNTHETIC_STORIES, c
                 golds[name] = gold
         if golds:
             say("cross-validating by document")
-            cross = cross_validate(nlp, {n: sets[n] for n in golds}, rows, golds, cache_dir, c, say=say)
+            cross = cross_validate(nlp, {n: sets[n] for n in golds}, rows, golds, parsed, c, say=say)
             model["meta"]["cross_validated"] = cross
     write_model(model, out)
     return TrainingReport(out, meta["texts"] | ({"synthetic": synthetic} if synthetic else {}), len(rows),

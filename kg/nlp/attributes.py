@@ -119,7 +119,7 @@ def deal_status(doc: Doc, sent: Span, trigger: int | None) -> str:
     for status in STATUS_ORDER:
         cues = STATUS_CUES[status]
         if status == "pending":  # "pending regulatory approval", "expected to close": said of the deal anywhere
-            if {"pending", "approval"} & sentence or ({"expect"} & sentence and {"close", "complete"} & sentence):
+            if STATUS_CUES["pending_alone"] & sentence or ("expect" in sentence and STATUS_CUES["pending_expected"] & sentence):
                 return status
             continue
         if lemmas & cues:

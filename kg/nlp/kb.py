@@ -16,9 +16,14 @@ ONTOLOGY_DIR = Path(__file__).resolve().parent.parent.parent / "ontology"
 DEFAULT_KB = ONTOLOGY_DIR / "kb.json"
 
 
+#: Legal forms that end a company's name without being part of what it is called.
+LEGAL_FORM = re.compile(r"(?:\s+(?:inc|incorporated|corp|corporation|ltd|limited|llc|l\.l\.c|plc|gmbh|co)\.?)+$")
+
+
 @lru_cache(maxsize=1 << 16)
 def normalize_name(name: str) -> str:
-    """Key for comparing names: case-folded, apostrophes unified, possessive and 'the' dropped.
+    """Key for comparing names: case-folded, apostrophes unified, possessive, 'the' and a trailing
+    legal form dropped.
     Cached, like clean_name: a corpus compares the same names over and over."""
     s = unicodedata.normalize("NFKC", name).casefold().replace("\u2019", "'")
     s = re.sub(r"'s?$", "", s.strip())
@@ -28,9 +33,6 @@ def normalize_name(name: str) -> str:
     stem = LEGAL_FORM.sub("", s).strip(" .-")  # "Fitbit, Inc." and "Fitbit Inc" are Fitbit
     return stem or s
 
-
-#: Legal forms that end a company's name without being part of what it is called.
-LEGAL_FORM = re.compile(r"(?:\s+(?:inc|incorporated|corp|corporation|ltd|limited|llc|l\.l\.c|plc|gmbh|co)\.?)+$")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from spacy.attrs import ENT_IOB, IS_LOWER, IS_TITLE, LOWER, ORTH, POS
+from spacy.attrs import ENT_IOB, IS_ALPHA, IS_LOWER, IS_TITLE, IS_UPPER, LENGTH, LOWER, ORTH, POS
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.symbols import PROPN
@@ -788,36 +788,51 @@ class MentionResolver:
     def _add_proper_noun_runs(self, doc: Doc) -> None:
         """Names NER missed: a run of proper nouns, or of capitalised words English does not know
         ('Redwood Partners', 'Zorbit'), outside any entity, is a name (an organisation unless
-        typed otherwise later). Headline lines (no lower-case word) are left to NER."""
-        new = []
+        typed otherwise later). Headline lines (no lower-case word) are left to NER. Only the
+        capitalised tokens outside entities, found on integer columns, are looked at one by one."""
+        title, upper, iob, lower, alpha, length = doc.to_array(
+            [IS_TITLE, IS_UPPER, ENT_IOB, IS_LOWER, IS_ALPHA, LENGTH]).T.astype(np.int64)
+        capital = np.flatnonzero(((title == 1) | (upper == 1)) & ((iob == 2) | (iob == 0)))
+        long_lower = (lower == 1) & (alpha == 1) & (length > 3)
+        new: list[Span] = []
         for sent in doc.sents:
-            words = [t for t in sent if t.is_alpha]
-            ends = [t for t in sent if not t.is_space]
-            if words and not any(t.is_lower and len(t) > 3 for t in words) \
-                    and not (ends and ends[-1].text in (".", "!", "?")):
+            here = capital[(capital >= sent.start) & (capital < sent.end)]
+            if not len(here):
+                continue
+            last = sent[-1] if not sent[-1].is_space or len(sent) == 1 else sent[-2]
+            if not long_lower[sent.start:sent.end].any() and last.text not in (".", "!", "?"):
                 continue  # a title-case headline: its capitalised words are not all names
             run: list[Token] = []
-            for tok in [*sent, None]:
-                name_like = tok is not None and not tok.ent_type_ and tok.lower_ not in self.name_titles \
-                    and tok.lower_.rstrip(".") not in self.honorifics \
-                    and (tok.pos_ == "PROPN" and (tok.is_title or tok.is_upper)
-                         or (tok.is_title and tok.is_alpha and len(tok) > 2 and not self.known_word(tok.lower_)))
-                if name_like:
+            for i in [*here.tolist(), None]:
+                tok = doc[i] if i is not None else None
+                if tok is not None and (not run or run[-1].i == i - 1) and self._name_like(tok):
                     run.append(tok)
                     continue
-                if run and len(run) <= 5 and not (len(run) == 1 and run[0].i == sent.start and self.known_word(run[0].lower_)) \
-                        and not (len(run) == 1 and self.known_word(run[0].lemma_.lower()) and run[0].i == sent.start) \
-                        and not self._part_of_a_title(doc, run):
-                    start = run[0].i
-                    while start - 2 >= sent.start and doc[start - 1].text == "-" and not doc[start - 1].whitespace_ \
-                            and not doc[start - 2].whitespace_ and doc[start - 2].is_title and not doc[start - 2].ent_type_:
-                        start -= 2  # "Take-Two Interactive"
-                    if new and new[-1].end > start:  # "Foo" was a run of its own: one name
-                        start = new.pop().start
-                    new.append(Span(doc, start, run[-1].i + 1, label="ORG"))
-                run = []
+                if run:
+                    self._close_run(doc, sent, run, new)
+                run = [tok] if tok is not None and self._name_like(tok) else []
         if new:
             doc.set_ents(new, default="unmodified")
+
+    def _name_like(self, tok: Token) -> bool:
+        return tok.lower_ not in self.name_titles and tok.lower_.rstrip(".") not in self.honorifics \
+            and (tok.pos_ == "PROPN" or (tok.is_title and tok.is_alpha and len(tok) > 2 and not self.known_word(tok.lower_)))
+
+    def _close_run(self, doc: Doc, sent: Span, run: list[Token], new: list[Span]) -> None:
+        """Keep a run of name-like words as an organisation's name, unless it is one known word
+        opening the sentence or part of a job title."""
+        first = run[0]
+        if len(run) > 5 or self._part_of_a_title(doc, run) or (
+                len(run) == 1 and first.i == sent.start
+                and (self.known_word(first.lower_) or self.known_word(first.lemma_.lower()))):
+            return
+        start = first.i
+        while start - 2 >= sent.start and doc[start - 1].text == "-" and not doc[start - 1].whitespace_ \
+                and not doc[start - 2].whitespace_ and doc[start - 2].is_title and not doc[start - 2].ent_type_:
+            start -= 2  # "Take-Two Interactive"
+        if new and new[-1].end > start:  # "Foo" was a run of its own: one name
+            start = new.pop().start
+        new.append(Span(doc, start, run[-1].i + 1, label="ORG"))
 
     def _add_short_org_names(self, doc: Doc) -> None:
         """'Scale' after 'Scale AI': the first word of a multi-word company name names it too."""

@@ -231,7 +231,6 @@ class RelationExtractor:
         facts = ctx.apply_corporate_acts(facts)
         doc._.kg_facts = [self._as_ownership(f, ctx) for f in facts]
         doc._.kg_referents = self.referents(doc, ctx)
-        doc.user_data["topic_org"] = ctx.topic_org
         return doc
 
     def referents(self, doc: Doc, ctx: "DocContext") -> dict[int, str]:

@@ -26,9 +26,17 @@ MODEL_PATH = Path(__file__).parent / "models" / "scorer.json"
 #: Candidates below this probability are not written to the record at all; the build's
 #: --min-confidence (default 0.5) then decides which of the rest become facts.
 KEEP_FLOOR = 0.2
-PREDICATE_LABEL = {"worksFor": "emp", "leads": "lead", "ceoOf": "ceo", "founded": "founded", "developed": "developed",
-                   "acquired": "acquired", "investedIn": "invested", "parentOrganization": "parent",
-                   "ownedBy": "parent", "awardReceived": "award"}
+#: The relation labels the scorer learns; a label is judged on a training text only where the
+#: text was annotated for it. "emp" is any employment (worksFor, leads or ceoOf), "lead" any
+#: leadership: a predicate implies the labels listed for it, the last one its own.
+LABELS = ("emp", "lead", "ceo", "founded", "developed", "acquired", "invested", "parent", "award")
+PREDICATE_LABELS = {
+    "worksFor": ("emp",), "leads": ("emp", "lead"), "ceoOf": ("emp", "lead", "ceo"),
+    "founded": ("founded",), "developed": ("developed",), "acquired": ("acquired",),
+    "investedIn": ("invested",), "parentOrganization": ("parent",), "ownedBy": ("parent",),
+    "subsidiaryOf": ("parent",), "awardReceived": ("award",),
+}
+PREDICATE_LABEL = {p: labels[-1] for p, labels in PREDICATE_LABELS.items()}
 LABEL_PREDICATES = {"emp": "worksFor", "lead": "leads", "ceo": "ceoOf", "founded": "founded",
                     "developed": "developed", "acquired": "acquired", "invested": "investedIn",
                     "parent": "parentOrganization", "award": "awardReceived"}
