@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.evaluate import Names, fact_keys, score  # noqa: E402
+from kg.evaluate import judge_facts, score  # noqa: E402
 
 BUCKETS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01]
 
@@ -48,18 +48,7 @@ def build_facts(corpus: Path, out: Path, min_conf: float, scorer: str | None) ->
 
 def judge(gold: dict, facts: list[dict], mode: str) -> list[tuple[float, bool]]:
     """(confidence, right?) per distinct predicted fact, the way the scorer counts it."""
-    best: dict[tuple, dict] = {}
-    names = Names(gold["entities"], mode == "family")
-    for f in facts:
-        key = tuple(fact_keys(f, mode, names, mode == "family"))
-        if key not in best or f["confidence"] > best[key]["confidence"]:
-            best[key] = f
-    out = []
-    for f in best.values():
-        r = score(gold, [f], mode)["facts"]
-        if r["predicted"]:
-            out.append((f["confidence"], r["correct_predictions"] == 1))
-    return out
+    return [(f["confidence"], ok) for f, ok in judge_facts(gold, facts, mode)]
 
 
 def per_relation(gold: dict, facts: list[dict], mode: str) -> dict[str, dict]:

@@ -203,6 +203,24 @@ def score(gold: dict, facts: list[dict], mode: str = "strict", entities: list[di
     return out
 
 
+def judge_facts(gold: dict, facts: list[dict], mode: str = "strict") -> list[tuple[dict, bool]]:
+    """Each distinct predicted fact (its most confident copy) with whether `score` counts it as
+    right; facts `score` does not count (unjudged families, optional gold) are left out. What
+    calibration is measured and fitted on."""
+    names = Names(gold["entities"], mode == "family")
+    best: dict[tuple, dict] = {}
+    for f in facts:
+        key = tuple(fact_keys(f, mode, names, mode == "family"))
+        if key not in best or f["confidence"] > best[key]["confidence"]:
+            best[key] = f
+    out = []
+    for key in sorted(best, key=repr):
+        r = score(gold, [best[key]], mode)["facts"]
+        if r["predicted"]:
+            out.append((best[key], r["correct_predictions"] == 1))
+    return out
+
+
 def summary_line(result: dict) -> str:
     f = result["facts"]
     return (f"fact F1 {f['f1']:.3f} (P {f['precision']:.3f}, R {f['recall']:.3f}), "

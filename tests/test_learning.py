@@ -129,6 +129,29 @@ def test_model_scores_features_and_calibrates():
     assert model.rule_floor == {"title:ceoOf": 0.833}
 
 
+def test_fact_calibration_maps_confidence_to_observed_share():
+    from kg.learn.train import fact_calibration, recalibrated
+
+    # invented judgements: facts at 0.9 right 3 times in 4, facts at 0.3 right 1 time in 4
+    judged = [("d", 0.9, ok) for ok in (True, True, True, False)] * 5 + \
+             [("d", 0.3, ok) for ok in (True, False, False, False)] * 5
+    cal = fact_calibration(judged)
+    assert cal["facts"] == 40
+    assert np.interp(0.9, cal["x"], cal["y"]) == pytest.approx(0.75)
+    assert np.interp(0.3, cal["x"], cal["y"]) == pytest.approx(0.25)
+    record = {"doc": "d", "facts": [{"predicate": "acquired", "confidence": 0.9}]}
+    assert recalibrated([record], cal)[0]["facts"][0]["confidence"] == 0.75
+    assert record["facts"][0]["confidence"] == 0.9  # the input is not changed
+    assert recalibrated([record], {"x": [], "y": []}) == [record]  # too few facts: no map
+
+
+def test_model_reads_fact_confidence_through_its_fact_calibration():
+    model = ScorerModel.from_json({**TINY, "fact_calibration": {"x": [0.2, 1.0], "y": [0.1, 0.7]}})
+    assert model.fact_confidence(0.6) == pytest.approx(0.4)
+    assert model.fact_confidence(0.99) == pytest.approx(0.6925)
+    assert ScorerModel.from_json(TINY).fact_confidence(0.6) == 0.6  # an older model: unchanged
+
+
 # -- kg train end to end, on invented texts
 
 @pytest.fixture(scope="module")
@@ -187,6 +210,8 @@ def test_packaged_model_is_small_and_complete():
     model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert {"emp", "lead", "ceo", "founded", "developed", "acquired", "invested", "parent"} <= set(model["labels"])
     assert model["meta"]["held_out_included"] is False
+    cal = model["fact_calibration"]
+    assert cal["facts"] >= 500 and cal["x"] == sorted(cal["x"]) and cal["y"] == sorted(cal["y"])
 
 
 # -- kg eval counts as ../shared/eval/score.py does (judged families, implied predicates)

@@ -1,8 +1,9 @@
 """`techkg_scorer`: the trained model decides which candidates are facts, and how sure it is.
 
 Each candidate (kg.nlp.candidates) gets, for every relation its types allow, a probability from
-a logistic model over its features, mapped through the calibration measured on held-out folds
-(`kg train` writes both into models/scorer.json). That probability is the fact's confidence.
+a logistic model over its features, mapped through the calibration measured on held-out folds,
+then through the fact calibration measured on whole held-out documents (`kg train` writes all of
+it into models/scorer.json). That second map gives the fact's confidence.
 Deal status, funding round, lead investor, money, year and former/future roles are attributes
 read from cues around the trigger (kg.nlp.attributes); a deal or role that is not (yet) done is
 kept as an event, never as a fact.
@@ -68,6 +69,15 @@ class ScorerModel:
         self.calibration = [(np.array(data["labels"][lab]["calibration"]["x"]),
                              np.array(data["labels"][lab]["calibration"]["y"])) for lab in self.names]
         self.rule_floor = {rp: r["precision"] for rp, r in data.get("rules", {}).items() if r["hits"] >= MIN_RULE_HITS}
+        fact_cal = data.get("fact_calibration") or {}
+        self.fact_calibration = (np.array(fact_cal.get("x", [])), np.array(fact_cal.get("y", [])))
+
+    def fact_confidence(self, p: float) -> float:
+        """A candidate's probability read as a fact's confidence: the share of facts at that
+        probability that were right in cross-validation (whole documents held out, after the
+        resolution and counting a candidate's probability does not see)."""
+        xs, ys = self.fact_calibration
+        return float(np.interp(p, xs, ys)) if len(xs) else p
 
     @classmethod
     def from_json(cls, data: dict) -> "ScorerModel":
@@ -122,7 +132,7 @@ class FactScorer:
         retype_from_facts(doc._.kg_clusters, decided)
         facts: list[Fact] = []
         for cand, lab, p in decided:
-            fact = self.fact(doc, cand, lab, p)
+            fact = self.fact(doc, cand, lab, self.model.fact_confidence(p))
             if fact is not None:
                 facts.append(fact)
         doc._.kg_facts = facts
