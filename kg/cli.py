@@ -259,7 +259,7 @@ def show(name, graph_path, depth, output):
     g = load_graph(graph_path)
     node = str(find_entity(g, name))
     path = output_file(output) if output else Path(graph_path).parent / f"show_{_slug(node)}.html"
-    G = add_fact_details(to_networkx(g), g)
+    G = add_fact_details(to_networkx(g, keep=(node,)), g)
     sub = ego_network(G, node, depth)
     label = G.nodes[node]["label"]
     click.echo(f"{label} ({G.nodes[node]['type']}): {sub.number_of_nodes() - 1} neighbours within {depth}")
@@ -290,7 +290,7 @@ def path(source, target, graph_path, limit, output):
     g = load_graph(graph_path)
     a, b = str(find_entity(g, source)), str(find_entity(g, target))
     out = output_file(output) if output else Path(graph_path).parent / f"path_{_slug(a)}__{_slug(b)}.html"
-    G = add_fact_details(to_networkx(g), g)
+    G = add_fact_details(to_networkx(g, keep=(a, b)), g)
     if a == b:
         raise KGError(f"{source!r} and {target!r} are the same entity")
     try:

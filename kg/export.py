@@ -153,7 +153,7 @@ def graphml_graph(g: Graph):
     """to_networkx with every attribute a GraphML scalar (str/float/bool); no None, no lists."""
     import networkx as nx
 
-    G = to_networkx(g)
+    G = to_networkx(g, all_entities=True)
     H = nx.MultiDiGraph()
     for n, d in G.nodes(data=True):
         H.add_node(n, label=d.get("label") or "", type=d.get("type") or "", wikidata=d.get("wikidata") or "",

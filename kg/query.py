@@ -207,7 +207,9 @@ def find_entity(g: Graph, name: str) -> URIRef:
     for node, alias in g.subject_objects(SKOS.altLabel):
         if normalize_name(str(alias)) == key:
             by_alias.append(node)
-    hits = sorted(set(by_label)) or sorted(set(by_alias), key=lambda n: -len(list(g.objects(n, KG.mentionedIn))))
+    # an entity known across documents before one of a single document ("John" in one text)
+    hits = sorted(set(by_label), key=lambda n: (is_doc_scoped(n), str(n))) \
+        or sorted(set(by_alias), key=lambda n: (is_doc_scoped(n), -len(list(g.objects(n, KG.mentionedIn)))))
     if not hits:
         close = similar_names(g, name)
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
@@ -238,8 +240,13 @@ def similar_names(g: Graph, name: str, n: int = 3) -> list[str]:
     return out[:n]
 
 
-def to_networkx(g: Graph, min_confidence: float = 0.0) -> nx.MultiDiGraph:
-    """Project the relation triples (not types or labels) onto a directed multigraph of entities."""
+def to_networkx(g: Graph, min_confidence: float = 0.0, *, all_entities: bool = False,
+                keep: tuple = ()) -> nx.MultiDiGraph:
+    """Project the relation triples (not types or labels) onto a directed multigraph of entities.
+
+    An entity of one document only (kg.resolve.is_doc_scoped: "John" in a text that never gives
+    his full name) is a node only where it has a fact (an edge), or is in ``keep``, or with
+    ``all_entities``: the cross-document views, analytics and paths leave the others out."""
     G = nx.MultiDiGraph()
     for row in entity_rows(g):
         G.add_node(row["id"], label=row["label"], type=row["type"], aliases=row["aliases"], wikidata=row["wikidata"])
@@ -250,4 +257,14 @@ def to_networkx(g: Graph, min_confidence: float = 0.0) -> nx.MultiDiGraph:
         s, p, o = str(g.value(st, RDF.subject)), local_name(g.value(st, RDF.predicate)), str(g.value(st, RDF.object))
         G.add_edge(s, o, key=f"{p}|{st}", predicate=p, sentence=py(g.value(st, KG.sentence)),
                    doc=local_name(g.value(st, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"))), confidence=conf)
+    if not all_entities:
+        keep = {str(k) for k in keep}
+        G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0 and n not in keep and is_doc_scoped(n)])
+    return G
+
+
+def is_doc_scoped(entity: str) -> bool:
+    """An entity of one document only: its IRI ends in '__doc_<document>' (kg.resolve.doc_scoped_id;
+    not imported from there, which would load the resolver for every reader of a graph)."""
+    return "__doc_" in str(entity).rsplit("/", 1)[-1]
     return G

@@ -1,15 +1,20 @@
 """Cross-document resolution: per-document clusters -> canonical entities, facts -> entity ids.
 
-Identity comes from the knowledge base (same KB id), from shared names of the same kind, and from
-surnames that point to exactly one person in the corpus. The output is what the graph stage writes.
+Identity comes from evidence only (`_identities`): the same knowledge-base id, the same full name of
+the same kind, or an alias a document itself defines. A mention that none of these resolves (a bare
+given name or surname, "Parliament", an acronym two organisations share) is an entity of its
+document only, with an IRI that says so (`doc_scoped_id`). The output is what the graph stage writes.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from .nlp.kb import normalize_name
 
@@ -85,29 +90,11 @@ def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
             node = (r["doc"], key)
             parent[node] = node
             local[node] = e
-    # 1. same KB id or same name within the same family
-    by_name: dict[tuple, tuple] = {}
-    for node, e in sorted(local.items()):
-        names = [e["label"], *e["aliases"]] if not e["kb"] else []
-        keys = [("kb", e["kb"])] if e["kb"] else [(family(e["type"]), normalize_name(n)) for n in names]
-        for k in keys:
-            if k in by_name:
-                union(by_name[k], node)
-            else:
-                by_name[k] = node
-    # 2. a person named only by surname or first name joins the one full-named person who has it
-    full_people: dict[str, set] = defaultdict(set)
-    for node, e in local.items():
-        if e["type"] == "Person":
-            words = e["label"].split()
-            if len(words) > 1:
-                for w in (words[0], words[-1]):
-                    full_people[w.casefold()].add(find(node))
-    for node, e in sorted(local.items()):
-        if e["type"] == "Person" and len(e["label"].split()) == 1:
-            hits = {find(n) for n in full_people.get(e["label"].casefold(), ())}
-            if len(hits) == 1:
-                union(hits.pop(), node)
+    identities = _identities(local)
+    first: dict[tuple, tuple] = {}
+    for node, identity in sorted(identities.items()):
+        if identity is not None:
+            union(first.setdefault(identity, node), node)
     groups: dict[tuple, list[tuple]] = defaultdict(list)
     for node in sorted(local):
         groups[find(node)].append(node)
@@ -133,8 +120,15 @@ def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
             label = max(names, key=lambda n: (len(n.split()), names[n], n))
         else:
             label = max(names, key=lambda n: (names[n], len(n), n))
+            acr = _acronym(label)
+            spelled = [n for n in names if acr and len(n.split()) > 1 and _spells(acr, n)]
+            if spelled:  # "Northern Rail Authority", not the "NRA" it defines
+                label = max(spelled, key=lambda n: (names[n], len(n), n))
         base = slugify(kb or label)
         identity = kb or f"{family(etype)}:{normalize_name(label)}"
+        if len(members) == 1 and identities[members[0]] is None:  # an entity of its document only
+            base = doc_scoped_id(base, members[0][0])
+            identity = f"{identity}\x1f{members[0][0]}"
         slug = base
         attempt = 0
         while slug in used:  # every group is a different entity: a taken slug is never shared
@@ -168,6 +162,144 @@ def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
                  if not any((f["subject"], f["object"], f["doc"], p) in pairs for p in STRONGER.get(f["predicate"], ()))]
     out.documents = [{k: r[k] for k in ("doc", "title", "path", "sha256", "words")} for r in records]
     return out
+
+
+@lru_cache(maxsize=1)
+def _lexicon_words() -> tuple[frozenset, frozenset]:
+    """(institution words, generic organisation words) of kg/nlp/patterns/lexicon.json, read as
+    plain JSON: kg.nlp.lexicon would import spaCy, which readers of a graph do not need."""
+    lex = json.loads((Path(__file__).parent / "nlp" / "patterns" / "lexicon.json").read_text(encoding="utf-8"))
+    fold = lambda ws: frozenset(w.casefold() for w in ws)  # noqa: E731
+    return fold(lex["institution_words"]["words"]), fold(lex["generic_org_names"]["words"])
+
+
+def institutional(name: str) -> bool:
+    """'Parliament', 'the Senate', 'Supreme Court', 'National Assembly', 'Army': a name made only of
+    institution words names a different body in each country or text (lexicon institution_words)."""
+    words = [w.strip(".,") for w in name.casefold().split()]
+    inst, generic = _lexicon_words()
+    return bool(words) and all(w in inst or w in generic for w in words if w)
+
+
+def _acronym(name: str) -> str | None:
+    bare = name.replace(".", "")
+    return bare if 2 <= len(bare) <= 8 and bare.isalpha() and bare.isupper() else None
+
+
+def _spells(acronym: str, name: str) -> bool:
+    """The acronym's letters appear in order in the name, the first at its start ("NSB", "Norges Statsbaner")."""
+    name = name.casefold()
+    if not name or name[0] != acronym[0].casefold():
+        return False
+    pos = 0
+    for ch in acronym.casefold():
+        pos = name.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True
+
+
+def full_name(e: dict) -> str:
+    """The name an entity of one document goes by across documents: its label, or for an
+    organisation labelled by an acronym the document defines ("NRA" for "Northern Rail
+    Authority (NRA)"), the name the acronym spells."""
+    acr = _acronym(e["label"]) if e["type"] != "Person" else None
+    if acr:
+        spelled = [a for a in e["aliases"] if len(a.split()) > 1 and _spells(acr, a)]
+        if spelled:
+            return max(spelled, key=lambda a: (len(a), a))
+    return e["label"]
+
+
+def _words(name: str) -> set[str]:
+    return {w.strip(".,").casefold() for w in name.split() if w.strip(".,")}
+
+
+def _short_of(short: str, full: str) -> bool:
+    """'Veltrix' of 'Veltrix Systems', 'NSB' of 'Norges Statsbaner', 'Mark Zuckerberg' of 'Mark
+    Elliot Zuckerberg': a short form, by its words, its beginning or the letters of an acronym."""
+    acr = _acronym(short)
+    return bool(acr and _spells(acr, full)) or _words(short) <= _words(full) \
+        or full.casefold().startswith(short.casefold())
+
+
+def _identities(local: dict[tuple, dict]) -> dict[tuple, tuple | None]:
+    """The cross-document identity of every (document, cluster) node, or None: an entity of its
+    document only (its IRI says so, `doc_scoped_id`). The rules (README, Data model):
+
+    - a knowledge-base id is an identity;
+    - a person's full name (two words or more) is one; a bare given name or surname is not;
+    - an organisation's (or work's) full name is one, unless it is made only of institution words
+      ("Parliament", "Supreme Court", lexicon institution_words);
+    - a name a document itself defines as an alias (an acronym it spells out, a short name it
+      uses for the full one: "Veltrix" in a text that says "Veltrix Systems" first) joins the one
+      identity that defines it, where exactly one does, the two names agree (one is a short form
+      of the other) and, for organisations, the defining identity is mentioned in at least as
+      many documents; a short one-word name that two or more identities define ("NRA" for
+      "Northern Rail Authority" here and "National Rowing Association" there) is ambiguous: an
+      entity of its document only;
+    - two different full names never merge otherwise.
+    """
+    own: dict[tuple, tuple | None] = {}
+    for node, e in local.items():
+        if e["kb"]:
+            own[node] = ("kb", e["kb"])
+        elif e["type"] == "Person":
+            own[node] = ("Person", normalize_name(e["label"])) if len(e["label"].split()) > 1 else None
+        else:
+            name = full_name(e)
+            own[node] = None if institutional(name) else (family(e["type"]), normalize_name(name))
+    docs: dict[tuple, set] = defaultdict(set)
+    names: dict[tuple, str] = {}
+    for node, key in own.items():
+        if key is not None:
+            docs[key].add(node[0])
+            names.setdefault(key, full_name(local[node]))
+    definers: dict[tuple, set] = defaultdict(set)
+    for node, key in own.items():
+        e = local[node]
+        if key is None:
+            continue
+        fam = "Person" if e["type"] == "Person" else family(e["type"])
+        for a in e["aliases"]:
+            if fam == "Person" and len(a.split()) < 2 or institutional(a):
+                continue  # a surname or given name defines nothing across documents
+            if not _short_of(a, full_name(e)):
+                continue  # an alias that is not a short form of the name is no evidence (a rename is)
+            k = (fam, normalize_name(a))
+            if k != key:
+                definers[k].add(key)
+
+    def target(key: tuple) -> tuple | None:
+        seen = {key}
+        while key[0] != "kb":
+            d = definers.get(key, set()) - {key}
+            if len(d) > 1:
+                one_word = len(names[key].split()) == 1
+                return None if one_word and key[0] != "Person" else key
+            if not d:
+                return key
+            nxt = next(iter(d))
+            if nxt in seen or (key[0] != "Person" and len(docs[key]) > len(docs[nxt])):
+                return key
+            seen.add(nxt)
+            key = nxt
+        return key
+
+    resolved = {key: target(key) for key in sorted(docs)}
+    return {node: (resolved[key] if key is not None else None) for node, key in own.items()}
+
+
+def doc_scoped_id(slug: str, doc: str) -> str:
+    """IRI local name of an entity of one document only: 'john__doc_kn_3_247'. A plain slug never
+    holds '__' (slugify joins words with one underscore), so the mark cannot be taken by a name."""
+    return f"{slug}__doc_{slugify(doc)}"
+
+
+def is_doc_scoped(entity_id: str) -> bool:
+    """True for the IRI (or local name) of an entity of one document only (`doc_scoped_id`)."""
+    return "__doc_" in str(entity_id).rsplit("/", 1)[-1]
 
 
 def _group_sort_key(members, local):

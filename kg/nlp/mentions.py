@@ -40,6 +40,18 @@ def _spells(acronym: str, name: str) -> bool:
     return True
 
 
+def _short_form(a: str, b: str) -> bool:
+    """True when one name is a short form of the other: an acronym that spells it ("NSB" for
+    "Norges Statsbaner"), some of its words ("DeepMind" for "Google DeepMind") or its beginning."""
+    for x, y in ((a, b), (b, a)):
+        bare = x.replace(".", "").strip("'\"")
+        if bare.isupper() and 2 <= len(bare) <= 8 and bare.isalpha() and _spells(bare, y):
+            return True
+        if x and (set(x.casefold().split()) <= set(y.casefold().split()) or y.casefold().startswith(x.casefold())):
+            return True
+    return False
+
+
 def doc_text(doc: Doc) -> str:
     """The Doc's text, built once: `Doc.text` joins every token anew on each access, which cost more
     than the regular expressions run over it. Tokens never change inside the pipeline."""
@@ -118,7 +130,8 @@ class MentionResolver:
         self.org_cues = LEX["org_name_cues"]
         self.product_desc = {w: t for t, ws in LEX["product_descriptor_nouns"].items() for w in ws}
         self.org_desc = {w: t for t, ws in LEX["org_descriptor_nouns"].items() for w in ws}
-        self.generic = {w.casefold() for w in LEX["generic_names"]}
+        self.generic = {w.casefold() for w in LEX["generic_names"]} \
+            | {w.casefold() for w in LEX["generic_org_names"]["words"]}
         self.org_suffixes = set(LEX["org_name_suffixes"])
         self.office_titles = set(LEX["office_title_words"])
         self.made_verbs = set(LEX["made_verbs"])
@@ -167,11 +180,22 @@ class MentionResolver:
             for t in ("University", "ResearchLab", "Investor"):
                 if any(cue in words or (" " in cue and cue in name) for cue in self.org_cues[t]):
                     return t, None
+            if base == "Organization" and words[-1] not in self.org_cues["Company"] and self.non_business(name):
+                return "Organization", None  # "Labour Party", "Ministry of Defence", "Supreme Court"
             if base == "Organization" or words[-1] in self.org_cues["Company"]:
                 return "Company", None
         if base == "Product" and self._looks_like_model(span):
             return "AIModel", None
         return base, None
+
+    def non_business(self, name: str) -> bool:
+        """A name headed by a word of a non-business organisation (lexicon org_name_cues.Organization:
+        party, army, ministry, court, parliament, church, council, agency, union, ...) and not
+        ending in a company's legal form or business word."""
+        words = name.split()
+        if not words or words[-1] in self.org_cues["Company"]:
+            return False
+        return any(cue in words or (" " in cue and cue in name) for cue in self.org_cues["Organization"])
 
     def _looks_like_model(self, span: Span) -> bool:
         nxt = span.doc[span.end] if span.end < len(span.doc) else None
@@ -261,11 +285,20 @@ class MentionResolver:
         lowercase_words = {doc.vocab.strings[int(h)] for h in np.unique(orth[is_lower == 1])}
         described = doc.user_data.get("described", {})
         quotes = [(m.start(1), m.end(1)) for m in QUOTED.finditer(doc_text(doc))]
+        # capitalised words written somewhere other than at the start of a sentence or line
+        inner_titles = {t.text for t in doc if t.is_title and not t.is_sent_start and t.i > 0
+                        and "\n" not in doc[t.i - 1].text and not doc[t.i - 1].is_punct}
         typed: list[Span] = []
         for ent in mentions:
             if len(ent) == 1 and ent[0].is_title and ent[0].text.lower() in lowercase_words \
                     and not self.kb.lookup(ent.text) and normalize_name(ent.text) not in described:
                 continue  # "Content is ..." at a sentence start: the document also writes "content"
+            if len(ent) == 1 and ent[0].is_title and ent[0].text not in inner_titles and not self.kb.lookup(ent.text) \
+                    and normalize_name(ent.text) not in described and ent.label_ not in GRAPH_TYPES \
+                    and (ent[0].pos_ in ("ADV", "VERB", "AUX", "ADP", "SCONJ", "PRON", "DET")
+                         or ent[0].pos_ != "PROPN" and (self.known_word(ent[0].lower_) or self.known_word(ent[0].lemma_.lower()))) \
+                    and not (ent.label_ == "PERSON" and ent[0].pos_ == "PROPN"):
+                continue  # "Anecdotally it seems", "Having a better model": an English word opening a sentence
             if any(a <= ent.start_char and ent.end_char <= b and (ent.start_char, ent.end_char) != (a, b)
                    for a, b in quotes) and not self.kb.lookup(clean_name(ent.text)):
                 continue  # a word inside a quoted title: "Rings" of "Lord of the Rings"
@@ -354,7 +387,8 @@ class MentionResolver:
             parts, start = [], ent.start
             for tok in ent:
                 if "\n" in tok.text or (tok.lower_ in ("'s", "’s") and tok.i > ent.start and not self._plural_possessor(tok)) \
-                        or (tok.text == "," and tok.i + 1 < ent.end and ent.doc[tok.i + 1].text not in self.org_suffixes):
+                        or (tok.text == "," and tok.i + 1 < ent.end and ent.doc[tok.i + 1].text not in self.org_suffixes
+                            and not ent.ent_id_):  # a known name ("University of California, Los Angeles") stays whole
                     if tok.i > start:
                         parts.append((start, tok.i))
                     start = tok.i + 1
@@ -890,10 +924,13 @@ class MentionResolver:
             else:
                 first_by_key[key] = idx
         # 2. alias patterns: acronyms, renames, "also known as"
-        for _, start, end in self.alias_matcher(doc):
+        for match_id, start, end in self.alias_matcher(doc):
             inside = [by_token[i] for i in range(start, end) if i in by_token]
             a, b = (inside[0], inside[-1]) if inside else (None, None)
             if a is not None and b is not None and a != b and type_family(mentions[a]._.kg_type) == type_family(mentions[b]._.kg_type) != "Person":
+                if doc.vocab.strings[match_id] == "paren_alias" and doc[mentions[b].start - 1].text == "(" \
+                        and not _short_form(clean_name(mentions[a].text), clean_name(mentions[b].text)):
+                    continue  # "Maureen Middleton (Conservative Party)": a name and its affiliation, not an alias
                 union(a, b)
         # 3. people named by surname or first name after (or before) their full name
         full_people = [(idx, clean_name(m.text).split()) for idx, m in enumerate(mentions)
@@ -947,11 +984,16 @@ class MentionResolver:
                 types = Counter(s._.kg_type for s in spans)
                 ctype = types.most_common(1)[0][0]
                 described = doc.user_data.get("described", {})
-                ctype = next((described[normalize_name(clean_name(s.text))] for s in spans
-                              if normalize_name(clean_name(s.text)) in described), ctype)
+                told = next((described[normalize_name(clean_name(s.text))] for s in spans
+                             if normalize_name(clean_name(s.text)) in described), None)
+                ctype = told or ctype
                 if ctype == "Organization" or ("Company" in types and ctype in ORG_TYPES):
-                    ctype = max((t for t in types if t in ORG_TYPES), key=lambda t: (t != "Organization", t != "Company", types[t]))
+                    ctype = max((t for t in types if t in ORG_TYPES), key=lambda t: (t != "Organization", t != "Company", types[t]),
+                                default=ctype)
                 longest = max((clean_name(s.text) for s in spans), key=lambda n: (len(n.split()), len(n)))
+                if ctype in ("Company", "Organization") and told not in ("Company", "Organization"):
+                    # business or not: the full name says ("Labour Party" for "Labour" too)
+                    ctype = "Organization" if self.non_business(longest) else "Company"
                 key = f"{type_family(ctype)}:{normalize_name(longest)}"
             cluster = clusters.get(key) or Cluster(key=key, type=ctype, kb=kb_id, wikidata=wikidata, first=spans[0].start_char)
             if kb_id:
