@@ -11,7 +11,7 @@ from rdflib import Graph, Literal, URIRef
 
 from kg import analytics as A
 from kg.graph import KG
-from kg.query import KGError, entity_rows, find_entity, load_graph, to_networkx
+from kg.query import KGError, entity_rows, find_entity, is_doc_scoped, load_graph, to_networkx
 from kg.views import full_view, full_view_html, iframe, render_paths, to_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -359,11 +359,14 @@ def test_corpus_path_and_centrality(corpus):
     paths = A.shortest_paths(G, str(find_entity(g, "Yann LeCun")), str(find_entity(g, "PyTorch")))
     assert labels(G, paths[0]) == ["Yann LeCun", "FAIR", "PyTorch"]
     assert A.central_entities(G, 1)[0]["label"] == "Meta"
-    assert len(entity_rows(g)) == G.number_of_nodes()
+    # every entity but those of one document only without a fact ("Jira" in one text)
+    scoped = [r["id"] for r in entity_rows(g) if is_doc_scoped(r["id"]) and r["id"] not in G]
+    assert len(entity_rows(g)) - len(scoped) == G.number_of_nodes()
+    assert sorted(s.rsplit("/", 1)[1] for s in scoped) == ["extended__doc_004_0cecadc29b449acf", "jira__doc_002_beece11bf5ab5d3b"]
 
 
 def test_kg_view_command(corpus_build, run_kg, tmp_path):
-    total = len(entity_rows(load_graph(corpus_build.graph)))
+    total = to_networkx(load_graph(corpus_build.graph)).number_of_nodes()
     out = tmp_path / "all.html"
     res = run_kg("view", "-g", corpus_build.graph, "-o", out)
     assert res.stdout.splitlines() == [f"{total} of {total} entities", f"wrote {out}"]

@@ -294,6 +294,7 @@ class MentionResolver:
                     and not self.kb.lookup(ent.text) and normalize_name(ent.text) not in described:
                 continue  # "Content is ..." at a sentence start: the document also writes "content"
             if len(ent) == 1 and ent[0].is_title and ent[0].text not in inner_titles and not self.kb.lookup(ent.text) \
+                    and not (ent.text.endswith("s") and self.kb.lookup(ent.text[:-1])) \
                     and normalize_name(ent.text) not in described and ent.label_ not in GRAPH_TYPES \
                     and (ent[0].pos_ in ("ADV", "VERB", "AUX", "ADP", "SCONJ", "PRON", "DET")
                          or ent[0].pos_ != "PROPN" and (self.known_word(ent[0].lower_) or self.known_word(ent[0].lemma_.lower()))) \
