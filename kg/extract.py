@@ -164,7 +164,8 @@ def doc_record(doc: Doc, document: Document) -> dict:
         sentence = raw.strip()
         rec = {"subject": f.subject, "predicate": f.predicate, "object": f.object,
                "sentence": sentence, "start": start, "end": start + len(sentence),
-               "confidence": round(f.confidence, 3), "pattern": f.pattern, **f.attrs}
+               "confidence": round(f.confidence, 3), "pattern": f.pattern,
+               **{k: v for k, v in f.attrs.items() if not k.startswith("_")}}  # "_x": the rules' own notes
         key = (f.subject, f.predicate, f.object, f.sent.start_char)
         old = best.get(key)
         if old is None or rec["confidence"] > old["confidence"]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .nlp.attributes import EVENT_ONLY
 from .nlp.kb import normalize_name
 
 ORG_TYPES = {"Organization", "Company", "ResearchLab", "University", "Investor"}
@@ -59,13 +60,16 @@ class Resolved:
     documents: list[dict] = field(default_factory=list)
 
 
+#: Relations whose two parties play the same part.
+SYMMETRIC = {"mergedWith"}
 #: Statuses of a deal or a role that make it an event only, never a fact (kg.nlp.attributes).
 NOT_YET = {"announced", "pending", "blocked", "abandoned", "talks", "future"}
 
 
 def is_fact(f: dict) -> bool:
-    """Completed deals and current or former roles are facts; the rest are events only."""
-    return f.get("status") not in NOT_YET
+    """Completed deals and current or former roles are facts; the rest, and relations that are
+    events only (mergers), are events."""
+    return f.get("status") not in NOT_YET and f["predicate"] not in EVENT_ONLY
 
 
 def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
@@ -151,6 +155,8 @@ def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
             s, o = node_to_id.get((r["doc"], f["subject"])), node_to_id.get((r["doc"], f["object"]))
             if not s or not o or s == o:
                 continue
+            if f["predicate"] in SYMMETRIC and o < s:  # "A merged with B" and "B and A merged": one event
+                s, o = o, s
             fact = {**f, "subject": s, "object": o, "doc": r["doc"]}
             key = (s, f["predicate"], o, r["doc"], f["start"])
             if key not in seen or seen[key]["confidence"] < fact["confidence"]:

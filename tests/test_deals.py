@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rdflib import RDF, Graph, Namespace
 
 from kg.extract import doc_record, prepare
 from kg.ingest import text_to_document
@@ -10,6 +11,8 @@ from kg.nlp import load_pipeline
 from kg.nlp.attributes import deal_status, parse_money, role_time, round_name
 from kg.nlp.candidates import candidates
 from kg.resolve import is_fact
+
+KG = Namespace("https://w3id.org/techkg/ontology#")
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +129,44 @@ def test_replaced_person_held_the_role_before(nlp):
     doc = parse(nlp, "Jo Brennan, who replaced Sam Castillo as chief executive in March, met Vantix staff.")
     (cand,) = [c for c in candidates(doc) if doc._.kg_clusters[c.subject].label == "Sam Castillo" and "ceo" in c.labels][:1]
     assert role_time(doc, cand, cand.subject_at) == "former"
+
+
+# -- mergers: events with two parties and a status, never facts
+
+@pytest.mark.parametrize("text, status, price", [
+    ("Acme Corp merged with Globex Corporation in 2021.", "completed", None),
+    ("Acme Corp completed its merger with Globex Corporation last year.", "completed", None),
+    ("Acme Corp and Globex Corporation agreed to merge in a $2 billion deal.", "announced", 2e9),
+    ("Regulators blocked the merger of Acme Corp and Globex Corporation.", "blocked", None),
+    ("Acme Corp and Globex Corporation are in talks about a merger.", "talks", None),
+])
+def test_merger_is_an_event_naming_both_parties(nlp, text, status, price):
+    record = doc_record(parse(nlp, text), text_to_document("t", text, kind="text"))
+    mergers = [f for f in record["facts"] if f["predicate"] == "mergedWith"]
+    assert len(mergers) == 1
+    m = mergers[0]
+    names = {record["entities"][m["subject"]]["label"], record["entities"][m["object"]]["label"]}
+    assert names == {"Acme Corp", "Globex Corporation"}
+    assert m["status"] == status and m.get("price_usd") == price
+    assert "_trigger" not in m  # the rules' own notes stay out of the record
+    assert not is_fact(m)  # a merger is never a fact, even a completed one
+    assert not [f for f in record["facts"] if f["predicate"] == "acquired"]
+
+
+def test_merger_event_in_the_graph_has_two_parties_and_validates(tmp_path):
+    from kg.build import build_corpus
+    from kg.validate import validate_graph
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Acme Corp merged with Globex Corporation in 2021.\n\n"
+                                  "Globex Corporation and Acme Corp merged their research arms.\n", encoding="utf-8")
+    out = tmp_path / "o"
+    build_corpus([corpus], out, html=False, use_cache=False)
+    g = Graph().parse(out / "graph.ttl")
+    events = sorted(g.subjects(RDF.type, KG.Merger))
+    assert len(events) == 2  # one per telling, each with its own evidence
+    for ev in events:
+        assert sorted(str(p).rsplit("/", 1)[-1] for p in g.objects(ev, KG.party)) == ["acme_corp", "globex_corporation"]
+    assert not list(g.triples((None, KG.acquired, None)))
+    assert validate_graph(g).conforms

@@ -19,6 +19,10 @@ STATUS_CUES = {k: frozenset(v) for k, v in LEX["status_cues"].items() if k != "a
 ROLE_CUES = {k: frozenset(v) for k, v in LEX["role_change_cues"].items() if k != "about"}
 FORMER = frozenset(LEX["former_markers"])
 DEAL_PREDICATES = {"acquired", "investedIn"}
+#: Relations that are only ever events, never facts: a merger names two parties and a status, and
+#: the relation vocabulary has no predicate for it. The relation rules propose them; no training
+#: text annotates one, so their confidence is the rule's stated prior, not a measurement.
+EVENT_ONLY = {"mergedWith"}
 ROLE_PREDICATES = {"worksFor", "leads", "ceoOf"}
 
 CURRENCIES = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
@@ -212,3 +216,11 @@ def is_lead(doc: Doc, cand) -> bool:
     near = chain + [c for c in tok.children if c.dep_ in ("amod", "compound", "appos")]
     return any(x.lemma_.lower() in ("lead", "co-lead", "colead", "spearhead", "headline") or x.lower_ in ("led", "co-led")
                for x in near if x.i != tok.i)
+
+
+def for_event(doc: Doc, attrs: dict, sent: Span) -> dict:
+    """Attributes of an event-only relation (a merger): the rule's price and year, and the deal's
+    status read around its trigger, the same cues as for acquisitions."""
+    out = {k: v for k, v in attrs.items() if not k.startswith("_")}
+    out["status"] = deal_status(doc, sent, attrs.get("_trigger"))
+    return out

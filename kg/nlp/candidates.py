@@ -21,6 +21,7 @@ from spacy.strings import hash_string
 
 from spacy.tokens import Doc, Span
 
+from .attributes import EVENT_ONLY
 from .lexicon import LEX, ORG_TYPES, WORK_TYPES
 
 #: label -> (subject types, object types): the pairs a relation holds between (the graph's ranges).
@@ -149,7 +150,8 @@ def candidates(doc: Doc) -> list[Candidate]:
     words = DocWords(doc)
     rules: dict[tuple, list] = defaultdict(list)
     for f in doc._.kg_facts or ():
-        rules[(f.sent.start, f.subject, f.object)].append(f)
+        if f.predicate not in EVENT_ONLY:  # mergers are events the scorer passes on (kg.nlp.scorer)
+            rules[(f.sent.start, f.subject, f.object)].append(f)
     out: list[Candidate] = []
     previous: list[Occurrence] = []
     memory: dict[str, list] = {}

@@ -14,7 +14,7 @@ from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from .attributes import YEAR_RE, parse_money
+from .attributes import EVENT_ONLY, YEAR_RE, parse_money
 from .lexicon import LEX, ORG_TYPES, expand_sets, load_patterns, tokens_where, type_family
 from .mentions import Cluster
 from .treematch import TreeMatcher
@@ -285,6 +285,8 @@ class RelationExtractor:
                         fact_attrs[key] = values[oi] if len(values) == len(objects) else values[0]
                 if spec.get("corporate_act"):
                     fact_attrs["_corporate"] = True
+                if spec["predicate"] in EVENT_ONLY:
+                    fact_attrs["_trigger"] = trigger.i  # its status is read around it (kg.nlp.attributes)
                 for s in subjects:
                     if s != o and ctx.types_ok(s, spec["subject_types"]) and ctx.types_ok(o, spec["object_types"]):
                         out.append(Fact(s, spec["predicate"], o, trigger.sent, conf, spec["id"], dict(fact_attrs)))

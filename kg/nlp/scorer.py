@@ -129,13 +129,17 @@ class FactScorer:
         table = self.model.probabilities([c.features for c in cands])
         decided = [(cand, lab, p) for cand, row in zip(cands, table)
                    for lab, p in sorted(self.probabilities(cand, row).items()) if p >= KEEP_FLOOR]
+        events = event_only(doc)
+        # the text says the two merged: neither acquired the other in that sentence
+        merged = {(e.sent.start, frozenset((e.subject, e.object))) for e in events}
+        decided = [d for d in decided if not (d[1] == "acquired" and (d[0].sent.start, frozenset((d[0].subject, d[0].object))) in merged)]
         retype_from_facts(doc._.kg_clusters, decided)
         facts: list[Fact] = []
         for cand, lab, p in decided:
             fact = self.fact(doc, cand, lab, self.model.fact_confidence(p))
             if fact is not None:
                 facts.append(fact)
-        doc._.kg_facts = facts
+        doc._.kg_facts = facts + events
         return doc
 
     def probabilities(self, cand: Candidate, row=None) -> dict[str, float]:
@@ -168,6 +172,14 @@ class FactScorer:
         attrs = attributes.for_fact(doc, cand, predicate)
         pattern = ",".join(sorted({f.pattern for f in cand.rules})) or "pair"
         return Fact(cand.subject, predicate, cand.object, cand.sent, round(p, 3), pattern, attrs)
+
+
+def event_only(doc: Doc) -> list[Fact]:
+    """The rule proposals of relations that are events only (mergers), with their status; the
+    model has no label for them, so they pass with the rule's confidence."""
+    return [Fact(f.subject, f.predicate, f.object, f.sent, f.confidence, f.pattern,
+                 attributes.for_event(doc, f.attrs, f.sent))
+            for f in doc._.kg_facts or () if f.predicate in attributes.EVENT_ONLY]
 
 
 def retype_from_facts(clusters: dict, decided: list[tuple[Candidate, str, float]], threshold: float = 0.5) -> None:
