@@ -65,7 +65,10 @@ def test_build_prints_summary_and_writes_files(corpus_build):
     assert facts, lines[2]
     per_pred = dict((p, int(n)) for p, n in (x.rsplit(" ", 1) for x in facts.group(2).split(", ")))
     assert sum(per_pred.values()) == int(facts.group(1))
-    assert set(per_pred) == {"acquired", "ceoOf", "developed", "founded", "investedIn", "worksFor"}
+    # no "acquired": the corpus's only acquisition (Meta / Instagram) scores below the default 0.5
+    assert set(per_pred) == {"ceoOf", "developed", "founded", "investedIn", "leads", "worksFor"}
+    assert int(facts.group(1)) == 28 and per_pred == {"ceoOf": 4, "developed": 10, "founded": 3,
+                                                      "investedIn": 2, "leads": 1, "worksFor": 8}
     assert re.fullmatch(r"time: \d+\.\d s, \d+ words/s", lines[3]), lines[3]
     assert f"wrote {corpus_build.graph}" in lines and f"wrote {corpus_build.html}" in lines
     assert "Traceback" not in corpus_build.stderr
@@ -158,10 +161,20 @@ def test_fact_ceo(corpus_facts):
     assert find(corpus_facts, subject="Sundar Pichai", predicate="ceoOf", object="Google")
 
 
-def test_fact_acquisition_with_price_and_date(corpus_facts):
-    rows = find(corpus_facts, subject="Meta", predicate="acquired", object="Instagram")
-    assert rows
-    assert any(r.get("price_usd") == 1e9 and r.get("date") == "2012" for r in rows), rows
+def test_fact_acquisition_with_price_and_date(run_kg, tmp_path):
+    """The bundled corpus keeps no acquisition at the default --min-confidence (Meta / Instagram
+    scores ~0.43), so an invented one."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "deal.txt").write_text("Northwind Systems Inc. acquired Quillbyte Corp. for $40 million in 2019.\n",
+                                   encoding="utf-8")
+    run_kg("build", docs, "-o", tmp_path / "out", "--no-html")
+    rows = [json.loads(line) for line in
+            run_kg("facts", "-g", tmp_path / "out" / "graph.ttl", "--format", "jsonl").stdout.splitlines()]
+    assert [(r["subject"], r["subject_type"], r["predicate"], r["object"], r["object_type"]) for r in rows] == \
+        [("Northwind Systems Inc", "Company", "acquired", "Quillbyte Corp", "Company")]
+    assert rows[0]["price_usd"] == 40e6 and rows[0]["date"] == "2019" and rows[0]["status"] == "completed"
+    assert rows[0]["confidence"] >= 0.5
 
 
 def test_fact_investment_with_amount(corpus_facts):
@@ -266,7 +279,7 @@ def test_show(corpus_build, run_kg, tmp_path):
     m = re.fullmatch(r"Meta \(Company\): (\d+) neighbours within 1", lines[0])
     assert m and int(m.group(1)) >= 5, lines[0]
     edges = [line.strip() for line in lines[1:-1]]
-    assert "Meta -acquired-> Instagram" in edges
+    assert "Meta -developed-> LLaMA" in edges and "Mark Zuckerberg -ceoOf-> Meta" in edges
     assert any(e.endswith("-> Meta") for e in edges)
     assert len(edges) == len(set(edges)), "a neighbour listed twice"
     assert lines[-1] == f"wrote {html}" and html.is_file()
@@ -302,12 +315,14 @@ def test_eval_matches_scorer_on_corpus(corpus_build, corpus_facts, corpus_entiti
     expected = score(gold, corpus_facts, "strict", corpus_entities)
     got = parse_eval(run_kg("eval", CORPUS_GOLD, "-g", corpus_build.graph).stdout)
     assert got == {k: expected[k] for k in got} and set(got) == set(expected)
-    # Two of the four gold facts: the text's "led by ... Yann LeCun" comes out as worksFor (a weaker
-    # predicate, so a correct prediction but no true positive), and the $14.3 billion as Mark
-    # Zuckerberg's investment ("He then invested"), where the gold file says Meta.
-    assert got["facts"] == {"precision": 0.111, "recall": 0.5, "f1": 0.182, "true_positives": 2,
-                            "correct_predictions": 3, "predicted": 27, "gold": 4}
-    assert got["missed"] == ["Meta investedIn Scale AI", "Yann LeCun leads FAIR"]
+    # One of the four gold facts (Mark Zuckerberg ceoOf Meta). Missed: Meta acquired Instagram (the
+    # scorer's confidence ~0.43 is below the build's 0.5), the text's "led by ... Yann LeCun", which
+    # comes out as worksFor (a weaker predicate, so a correct prediction but no true positive), and
+    # the $14.3 billion as Mark Zuckerberg's investment ("He then invested"), where the gold says Meta.
+    assert got["facts"] == {"precision": 0.125, "recall": 0.25, "f1": 0.167, "true_positives": 1,
+                            "correct_predictions": 2, "predicted": 16, "gold": 4}
+    assert got["recall_by_predicate"] == {"acquired": "0/1", "ceoOf": "1/1", "investedIn": "0/1", "leads": "0/1"}
+    assert got["missed"] == ["Meta acquired Instagram", "Meta investedIn Scale AI", "Yann LeCun leads FAIR"]
     assert got["must_not_violations"] == []
 
 

@@ -68,12 +68,14 @@ def test_get_returns_sparql_json(endpoint):
 
 
 def test_post_form_and_direct_body(endpoint):
-    q = "SELECT ?price WHERE { ?ev a kg:Acquisition ; kg:priceUSD ?price } ORDER BY ?price"
+    # the corpus's one deal amount: "He then invested $14.3 billion in the startup Scale AI"
+    q = "SELECT ?amount WHERE { ?ev a kg:Investment ; kg:amountUSD ?amount } ORDER BY ?amount"
     a = request(endpoint, method="POST", data=form(q), headers=FORM)
     b = request(endpoint, method="POST", data=q.encode(), headers={"Content-Type": "application/sparql-query"})
     assert a[0] == b[0] == 200 and a[2] == b[2]
     rows = json.loads(a[2])["results"]["bindings"]
-    assert rows and rows[0]["price"]["datatype"] == "http://www.w3.org/2001/XMLSchema#decimal"
+    assert len(rows) == 1 and rows[0]["amount"]["datatype"] == "http://www.w3.org/2001/XMLSchema#decimal"
+    assert float(rows[0]["amount"]["value"]) == 14.3e9
 
 
 @pytest.mark.parametrize("accept,ctype", [

@@ -86,6 +86,32 @@ def corpus_graph(built) -> Graph:
     return Graph().parse(built, format="turtle")
 
 
+# The bundled corpus keeps no acquisition at the build's default --min-confidence (Meta / Instagram
+# scores ~0.43), so a completed acquisition with price and date comes from an invented document.
+DEAL_TEXT = "Northwind Systems Inc. acquired Quillbyte Corp. for $40 million in 2019.\n"
+
+
+@pytest.fixture(scope="session")
+def deal_built(tmp_path_factory) -> Path:
+    docs = tmp_path_factory.mktemp("deal_docs")
+    (docs / "deal.txt").write_text(DEAL_TEXT, encoding="utf-8")
+    out = tmp_path_factory.mktemp("deal_build")
+    res = run("build", docs, "-o", out, "--no-html")
+    assert res.exit_code == 0, res.output
+    return out / "graph.ttl"
+
+
+@pytest.fixture(scope="session")
+def deal_exports(deal_built, tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("deal_exports")
+    files = {}
+    for fmt in ("graphml", "csv"):
+        files[fmt] = out / f"graph.{fmt}"
+        res = run("export", "-g", deal_built, "--format", fmt, "-o", files[fmt])
+        assert res.exit_code == 0, res.output
+    return files
+
+
 @pytest.fixture()
 def small_files(tmp_path) -> tuple[Path, Path]:
     good = tmp_path / "small.ttl"
@@ -286,10 +312,18 @@ def test_graphml_reads_back_in_networkx(exports, corpus_graph):
     for _, _, d in G.edges(data=True):
         assert d["predicate"] and isinstance(d["confidence"], float) and 0 <= d["confidence"] <= 1
         assert d["doc"] and d["sentence"]
-    assert any(d.get("date") == "2012" and d["predicate"] == "acquired" for _, _, d in G.edges(data=True))
+    # "FAIR ... was started in 2013" on Yann LeCun's investedIn edge
+    assert any(d.get("date") == "2013" and d["predicate"] == "investedIn" for _, _, d in G.edges(data=True))
     invested = [(G.nodes[u]["label"], G.nodes[v]["label"], d["amount_usd"], d["status"], d["lead"], d["round"])
                 for u, v, d in G.edges(data=True) if d["predicate"] == "investedIn" and d["amount_usd"]]
     assert invested == [("Mark Zuckerberg", "Scale AI", "14300000000.0", "completed", "false", "")]
+
+
+def test_graphml_acquisition_edge(deal_exports):
+    G = nx.read_graphml(deal_exports["graphml"], force_multigraph=True)
+    edges = [(G.nodes[u]["label"], G.nodes[v]["label"], d["predicate"], d["date"], d["price_usd"], d["status"])
+             for u, v, d in G.edges(data=True)]
+    assert edges == [("Northwind Systems Inc", "Quillbyte Corp", "acquired", "2019", "40000000.0", "completed")]
 
 
 def test_csv_export_has_contract_fields(exports, corpus_graph):
@@ -303,13 +337,26 @@ def test_csv_export_has_contract_fields(exports, corpus_graph):
         assert (row["subject"], row["predicate"], row["object"], row["doc"]) == \
                (fact["subject"], fact["predicate"], fact["object"], fact["doc"])
         assert json.loads(row["subject_aliases"]) == fact["subject_aliases"]
-    instagram = [r for r in rows if r["object"] == "Instagram" and r["predicate"] == "acquired"]
-    assert instagram and instagram[0]["date"] == "2012" and float(instagram[0]["price_usd"]) == 1e9
+    scale = [r for r in rows if r["object"] == "Scale AI" and r["predicate"] == "investedIn"]
+    assert [(r["subject"], float(r["amount_usd"]), r["status"]) for r in scale] == \
+        [("Mark Zuckerberg", 14.3e9, "completed")]
+    fair = [r for r in rows if r["object"] == "FAIR" and r["predicate"] == "investedIn"]
+    assert [(r["subject"], r["date"]) for r in fair] == [("Yann LeCun", "2013")]
 
 
-def test_facts_show_date_and_price(corpus_graph):
-    rows = [r for r in fact_rows(corpus_graph) if r["predicate"] == "acquired" and r["object"] == "Instagram"]
-    assert rows and rows[0]["date"] == "2012" and rows[0]["price_usd"] == 1e9
+def test_csv_export_acquisition_price_and_date(deal_exports):
+    text = deal_exports["csv"].read_text(encoding="utf-8")
+    assert text.splitlines()[0].split(",") == CONTRACT_FACT_FIELDS
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["subject"], r["predicate"], r["object"], r["date"], float(r["price_usd"]), r["status"]) for r in rows] \
+        == [("Northwind Systems Inc", "acquired", "Quillbyte Corp", "2019", 40e6, "completed")]
+    assert rows[0]["sentence"] == DEAL_TEXT.strip() and rows[0]["amount_usd"] == ""
+
+
+def test_facts_show_date_and_price(deal_built):
+    rows = [r for r in fact_rows(Graph().parse(deal_built, format="turtle")) if r["predicate"] == "acquired"]
+    assert [(r["subject"], r["object"], r["date"], r["price_usd"]) for r in rows] == \
+        [("Northwind Systems Inc", "Quillbyte Corp", "2019", 40e6)]
 
 
 def test_facts_csv_command_still_works(built):
