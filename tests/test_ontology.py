@@ -60,12 +60,13 @@ OBJECT_PROPERTIES = {
     "investor": (("Investment",), ("Organization", "Person")),
     "appointee": (("Appointment",), ("Person",)),
     "organization": (("Appointment",), ("Organization",)),
+    "party": (("Merger",), ("Organization",)),
 }
 
 # Evidence (sentence, offsets, confidence) is on statements, and on the events that are no fact.
-EVIDENCE_DOMAIN = (RDF.Statement, KG.Acquisition, KG.Investment, KG.Appointment)
+EVIDENCE_DOMAIN = (RDF.Statement, KG.Acquisition, KG.Investment, KG.Appointment, KG.Merger)
 DATATYPE_PROPERTIES = {  # a tuple of domains means an owl:unionOf
-    "priceUSD": (KG.Acquisition, XSD.decimal),
+    "priceUSD": ((KG.Acquisition, KG.Merger), XSD.decimal),
     "amountUSD": (KG.Investment, XSD.decimal),
     "stake": (KG.Investment, XSD.string),
     "sentence": (EVIDENCE_DOMAIN, XSD.string),
