@@ -170,3 +170,26 @@ def test_merger_event_in_the_graph_has_two_parties_and_validates(tmp_path):
         assert sorted(str(p).rsplit("/", 1)[-1] for p in g.objects(ev, KG.party)) == ["acme_corp", "globex_corporation"]
     assert not list(g.triples((None, KG.acquired, None)))
     assert validate_graph(g).conforms
+
+
+# -- spans a funding story needs (invented names)
+
+def test_round_name_is_no_entity(nlp):
+    doc = parse(nlp, "Quillbyte raised a $50 million Series B led by Foo Ventures.")
+    assert [m.text for m in doc._.kg_mentions] == ["Quillbyte", "Foo Ventures"]
+
+
+def test_unknown_word_tagged_as_a_group_is_a_name(nlp):
+    doc = parse(nlp, "Northwind Systems acquired Quillbyte for $40 million in 2019.")
+    assert [(m.text, m._.kg_type) for m in doc._.kg_mentions] == [("Northwind Systems", "Company"), ("Quillbyte", "Company")]
+    assert [(f.predicate, f.attrs.get("price_usd")) for f in doc._.kg_facts] == [("acquired", 4e7)]
+
+
+def test_a_place_english_knows_is_no_investment_target(nlp):
+    doc = parse(nlp, "Zentrova, a Berlin-based startup, raised $12 million from Index Ventures.")
+    clusters = doc._.kg_clusters
+    assert "Berlin" in {c.label for c in clusters.values()}
+    pairs = {(clusters[c.subject].label, clusters[c.object].label) for c in candidates(doc)}
+    assert ("Index Ventures", "Zentrova") in pairs and not [p for p in pairs if "Berlin" in p]  # no slot for Berlin
+    unknown = parse(nlp, "Zorbit, based in Lisbon, raised $3 million from Index Ventures.")
+    assert any(f.predicate == "investedIn" for f in unknown._.kg_facts)

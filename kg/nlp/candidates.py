@@ -68,6 +68,8 @@ def loose_type(cluster) -> str:
     well be a company the small model took for a person: 'Jobster', 'Mapillary')."""
     if cluster.type == "Person" and not cluster.kb and all(len(n.split()) == 1 for n in cluster.names):
         return "Person1"
+    if cluster.type == "Place" and (cluster.known_place or cluster.kb):
+        return "KnownPlace"  # Berlin in "a Berlin-based startup" is where, not who
     return cluster.type
 
 

@@ -17,6 +17,7 @@ from spacy.matcher import Matcher
 from spacy.symbols import PROPN
 from spacy.tokens import Doc, Span, Token
 
+from .attributes import ROUND_RE
 from .kb import KnowledgeBase, load_kb, normalize_name, wikipedia_title
 from .lexicon import (GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, expand_sets, load_patterns,
                       string_ids, tokens_where, type_family)
@@ -97,6 +98,9 @@ class Cluster:
     names: Counter = field(default_factory=Counter)
     first: int = 0
     preferred: str | None = None  # the KB's canonical name
+    #: a place whose name English knows (Berlin, Hyderabad): a real place, never a start-up the
+    #: small model took for one, so it fills no organisation's slot (kg.nlp.candidates)
+    known_place: bool = False
 
     @property
     def label(self) -> str:
@@ -320,6 +324,8 @@ class MentionResolver:
                                   and not (ent[0].is_title and not self.known_word(ent[0].lower_))  # "Zorbit"
                                   and not (name.endswith("s") and self.kb.lookup(name[:-1])))):
                 continue
+            if not kb_id and ROUND_RE.fullmatch(name):
+                continue  # "Series B", "Seed": a funding round, not an organisation
             if t in ("Organization", "Product", "Company") and not kb_id:
                 t = self.descriptor_type(ent) or t
             if t in ("Organization", "Company", "Person") and not kb_id and self._made_by_someone(ent):
@@ -825,6 +831,12 @@ class MentionResolver:
         ('Redwood Partners', 'Zorbit'), outside any entity, is a name (an organisation unless
         typed otherwise later). Headline lines (no lower-case word) are left to NER. Only the
         capitalised tokens outside entities, found on integer columns, are looked at one by one."""
+        # a word English does not know, tagged as a nationality or group ("Quillbyte" as NORP), is
+        # a name like any other capitalised unknown word
+        norp = [e for e in doc.ents if e.label_ == "NORP" and all(
+            t.pos_ == "PROPN" and t.is_title and not self.known_word(t.lower_) for t in e)]
+        if norp:
+            doc.set_ents([], missing=norp, default="unmodified")
         title, upper, iob, lower, alpha, length = doc.to_array(
             [IS_TITLE, IS_UPPER, ENT_IOB, IS_LOWER, IS_ALPHA, LENGTH]).T.astype(np.int64)
         capital = np.flatnonzero(((title == 1) | (upper == 1)) & ((iob == 2) | (iob == 0)))
@@ -999,6 +1011,9 @@ class MentionResolver:
             cluster = clusters.get(key) or Cluster(key=key, type=ctype, kb=kb_id, wikidata=wikidata, first=spans[0].start_char)
             if kb_id:
                 cluster.preferred = self.kb.entries[kb_id].label
+            if ctype == "Place":
+                cluster.known_place = cluster.known_place or any(
+                    all(self.known_word(w.lower()) for w in clean_name(s.text).split()) for s in spans)
             for s in spans:
                 s._.kg_key = key
                 s._.kg_type = ctype
