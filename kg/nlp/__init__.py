@@ -29,7 +29,7 @@ def load_pipeline(model: str = DEFAULT_MODEL, kb_path: str | None = None, scorer
     import spacy
     from spacy.symbols import ORTH
 
-    from . import mentions, relations  # noqa: F401  (registers the factories)
+    from . import lemmas, mentions, relations  # noqa: F401  (registers the factories)
     from .kb import load_kb
     from .lexicon import LEX
 
@@ -39,10 +39,8 @@ def load_pipeline(model: str = DEFAULT_MODEL, kb_path: str | None = None, scorer
         raise ModelNotFound(f"spaCy model '{model}' is not installed (pip install it, or pass --model)") from exc
     for word in LEX["tokenizer_special_cases"]:
         nlp.tokenizer.add_special_case(word, [{ORTH: word}])
-    if "attribute_ruler" in nlp.pipe_names:
-        ruler = nlp.get_pipe("attribute_ruler")
-        for lemma, forms in LEX["lemma_fixes"].items():
-            ruler.add([[{"ORTH": {"IN": forms}}]], {"LEMMA": lemma})
+    if "lemmatizer" in nlp.pipe_names:
+        nlp.add_pipe("techkg_lemma_fixes", after="lemmatizer")
     kb = load_kb(kb_path)
     entity_ruler = nlp.add_pipe("entity_ruler", name="techkg_kb_ruler",
                                 before="ner" if "ner" in nlp.pipe_names else None,
