@@ -66,9 +66,9 @@ def test_build_prints_summary_and_writes_files(corpus_build):
     per_pred = dict((p, int(n)) for p, n in (x.rsplit(" ", 1) for x in facts.group(2).split(", ")))
     assert sum(per_pred.values()) == int(facts.group(1))
     # no "acquired": the corpus's only acquisition (Meta / Instagram) scores below the default 0.5
-    assert set(per_pred) == {"ceoOf", "developed", "founded", "investedIn", "leads", "worksFor"}
-    assert int(facts.group(1)) == 30 and per_pred == {"ceoOf": 3, "developed": 10, "founded": 3,
-                                                      "investedIn": 4, "leads": 1, "worksFor": 9}
+    assert set(per_pred) == {"ceoOf", "developed", "founded", "investedIn", "worksFor"}
+    assert int(facts.group(1)) == 29 and per_pred == {"ceoOf": 4, "developed": 10, "founded": 2,
+                                                      "investedIn": 4, "worksFor": 9}
     assert re.fullmatch(r"time: \d+\.\d s, \d+ words/s", lines[3]), lines[3]
     assert f"wrote {corpus_build.graph}" in lines and f"wrote {corpus_build.html}" in lines
     assert "Traceback" not in corpus_build.stderr
@@ -320,8 +320,8 @@ def test_eval_matches_scorer_on_corpus(corpus_build, corpus_facts, corpus_entiti
     # sentence, which comes out as Mark Zuckerberg's investment). Missed: Meta acquired Instagram
     # (confidence ~0.47, below the build's 0.5), and "led by ... Yann LeCun", which comes out as
     # worksFor (a weaker predicate, so a correct prediction but no true positive).
-    assert got["facts"] == {"precision": 0.167, "recall": 0.5, "f1": 0.25, "true_positives": 2,
-                            "correct_predictions": 3, "predicted": 18, "gold": 4}
+    assert got["facts"] == {"precision": 0.176, "recall": 0.5, "f1": 0.261, "true_positives": 2,
+                            "correct_predictions": 3, "predicted": 17, "gold": 4}
     assert got["recall_by_predicate"] == {"acquired": "0/1", "ceoOf": "1/1", "investedIn": "1/1", "leads": "0/1"}
     assert got["missed"] == ["Meta acquired Instagram", "Yann LeCun leads FAIR"]
     assert got["must_not_violations"] == []

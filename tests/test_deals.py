@@ -193,3 +193,20 @@ def test_a_place_english_knows_is_no_investment_target(nlp):
     assert ("Index Ventures", "Zentrova") in pairs and not [p for p in pairs if "Berlin" in p]  # no slot for Berlin
     unknown = parse(nlp, "Zorbit, based in Lisbon, raised $3 million from Index Ventures.")
     assert any(f.predicate == "investedIn" for f in unknown._.kg_facts)
+
+
+def test_one_letter_is_no_name(nlp):
+    doc = parse(nlp, "Quillbyte raised a $5 million series C round from Foo Ventures.")
+    assert [m.text for m in doc._.kg_mentions] == ["Quillbyte", "Foo Ventures"]
+
+
+def test_framing_features_mark_reporters_and_affiliations(nlp):
+    doc = parse(nlp, "Quillbyte raised $5 million from Foo Ventures, the Daily Ledger reported.")
+    clusters = doc._.kg_clusters
+    feats = {(clusters[c.subject].label, clusters[c.object].label): set(c.features) for c in candidates(doc)}
+    assert "s_reporter:report" in feats[("Daily Ledger", "Quillbyte")]
+    assert not any(f.startswith("s_reporter") for f in feats[("Foo Ventures", "Quillbyte")])
+    doc = parse(nlp, "Quillbyte raised $5 million from investors such as Ana Ruiz (Brightline Capital) and Foo Ventures.")
+    clusters = doc._.kg_clusters
+    feats = {(clusters[c.subject].label, clusters[c.object].label): set(c.features) for c in candidates(doc)}
+    assert "s_paren" in feats[("Brightline Capital", "Quillbyte")] and "s_paren" not in feats[("Foo Ventures", "Quillbyte")]

@@ -59,6 +59,7 @@ for _cls, _words in LEX["trigger_classes"].items():
         for _w in _words:
             TRIGGERS[_w] = TRIGGERS.get(_w, ()) + (_cls,)
 TRIGGER_IDS = {hash_string(w): c for w, c in TRIGGERS.items()}
+REPORTING = frozenset(LEX["reporting_verbs"]["words"])
 CUE_WORDS = frozenset(w for k, ws in LEX["status_cues"].items() if k != "about" for w in ws) | frozenset(LEX["former_markers"]) \
     | frozenset(LEX["hedge_lemmas"]) | frozenset(LEX["negation_words"])
 
@@ -360,6 +361,22 @@ class DocWords:
                 out.append(f"cue={self.lemma[t]}")
         return out
 
+    def framing(self, at: Occurrence) -> list[str]:
+        """How an argument stands outside the story: in parentheses after another name ("Ana Ruiz
+        (Brightline)": an affiliation) or as the one who reports it ("the Daily Ledger reported",
+        "according to Wirefeed"): a source or a label, seldom a party."""
+        out = []
+        lower, n = self.lower, len(self.lower)
+        if at.start > 0 and lower[at.start - 1] == "(" and at.end < n and lower[at.end] == ")":
+            out.append("paren")
+        head = at.head
+        up = self.head[head]
+        if self.dep[head] == "nsubj" and self.lemma[up] in REPORTING:
+            out.append(f"reporter:{self.lemma[up]}")
+        elif self.dep[head] == "pobj" and lower[up] == "to" and up > 0 and lower[up - 1] == "according":
+            out.append("reporter:according")
+        return out
+
     def modifiers(self, at: Occurrence) -> list[str]:
         """Words describing an argument: titles and descriptors ('CEO X', 'X, the startup')."""
         head = at.head
@@ -397,6 +414,7 @@ def features(doc: Doc, cand: Candidate, clusters: dict, topic: str | None, words
     for name, at in (("s", sa), ("o", oa)):
         if at is not None:
             feats.extend(f"{name}_{m}" for m in words.modifiers(at))
+            feats.extend(f"{name}_{m}" for m in words.framing(at))
             feats.append(f"{name}_dep={dep[at.head]}:{lemma[words.head[at.head]]}")
     sent_start, sent_end = cand.sent.start, cand.sent.end
     if link is not None or sa is None or oa is None:

@@ -324,8 +324,8 @@ class MentionResolver:
                                   and not (ent[0].is_title and not self.known_word(ent[0].lower_))  # "Zorbit"
                                   and not (name.endswith("s") and self.kb.lookup(name[:-1])))):
                 continue
-            if not kb_id and ROUND_RE.fullmatch(name):
-                continue  # "Series B", "Seed": a funding round, not an organisation
+            if not kb_id and (ROUND_RE.fullmatch(name) or len(name.rstrip(".")) == 1):
+                continue  # "Series B", "Seed", the "C" of "series C": a round or a letter, not a name
             if t in ("Organization", "Product", "Company") and not kb_id:
                 t = self.descriptor_type(ent) or t
             if t in ("Organization", "Company", "Person") and not kb_id and self._made_by_someone(ent):
