@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .nlp.attributes import EVENT_ONLY
-from .nlp.kb import normalize_name
+from .nlp.kb import normalize_name, spells
 
 ORG_TYPES = {"Organization", "Company", "ResearchLab", "University", "Investor"}
 # a stronger predicate for the same pair and document makes the weaker one redundant
@@ -125,7 +125,7 @@ def resolve(records: list[dict], min_confidence: float = 0.0) -> Resolved:
         else:
             label = max(names, key=lambda n: (names[n], len(n), n))
             acr = _acronym(label)
-            spelled = [n for n in names if acr and len(n.split()) > 1 and _spells(acr, n)]
+            spelled = [n for n in names if acr and len(n.split()) > 1 and spells(acr, n)]
             if spelled:  # "Northern Rail Authority", not the "NRA" it defines
                 label = max(spelled, key=lambda n: (names[n], len(n), n))
         base = slugify(kb or label)
@@ -192,27 +192,13 @@ def _acronym(name: str) -> str | None:
     return bare if 2 <= len(bare) <= 8 and bare.isalpha() and bare.isupper() else None
 
 
-def _spells(acronym: str, name: str) -> bool:
-    """The acronym's letters appear in order in the name, the first at its start ("NSB", "Norges Statsbaner")."""
-    name = name.casefold()
-    if not name or name[0] != acronym[0].casefold():
-        return False
-    pos = 0
-    for ch in acronym.casefold():
-        pos = name.find(ch, pos)
-        if pos < 0:
-            return False
-        pos += 1
-    return True
-
-
 def full_name(e: dict) -> str:
     """The name an entity of one document goes by across documents: its label, or for an
     organisation labelled by an acronym the document defines ("NRA" for "Northern Rail
     Authority (NRA)"), the name the acronym spells."""
     acr = _acronym(e["label"]) if e["type"] != "Person" else None
     if acr:
-        spelled = [a for a in e["aliases"] if len(a.split()) > 1 and _spells(acr, a)]
+        spelled = [a for a in e["aliases"] if len(a.split()) > 1 and spells(acr, a)]
         if spelled:
             return max(spelled, key=lambda a: (len(a), a))
     return e["label"]
@@ -226,7 +212,7 @@ def _short_of(short: str, full: str) -> bool:
     """'Veltrix' of 'Veltrix Systems', 'NSB' of 'Norges Statsbaner', 'Mark Zuckerberg' of 'Mark
     Elliot Zuckerberg': a short form, by its words, its beginning or the letters of an acronym."""
     acr = _acronym(short)
-    return bool(acr and _spells(acr, full)) or _words(short) <= _words(full) \
+    return bool(acr and spells(acr, full)) or _words(short) <= _words(full) \
         or full.casefold().startswith(short.casefold())
 
 

@@ -104,3 +104,18 @@ def wikipedia_title(href: str) -> str | None:
 @lru_cache(maxsize=4)
 def load_kb(path: str | None = None) -> KnowledgeBase:
     return KnowledgeBase.load(path)
+
+
+def spells(acronym: str, name: str) -> bool:
+    """True when the acronym's letters appear in order in the name, the first at its start
+    ("NSB", "Norges Statsbaner"): how a text defines a short form, within a document or across."""
+    name = name.casefold()
+    if not name or name[0] != acronym[0].casefold():
+        return False
+    pos = 0
+    for ch in acronym.casefold():
+        pos = name.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True

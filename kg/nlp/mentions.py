@@ -18,7 +18,7 @@ from spacy.symbols import PROPN
 from spacy.tokens import Doc, Span, Token
 
 from .attributes import ROUND_RE
-from .kb import KnowledgeBase, load_kb, normalize_name, wikipedia_title
+from .kb import KnowledgeBase, load_kb, normalize_name, spells, wikipedia_title
 from .lexicon import (GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name, expand_sets, load_patterns,
                       string_ids, tokens_where, type_family)
 
@@ -27,26 +27,12 @@ from .lexicon import (GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name,
 ACRONYM_GLUE = {"of", "and", "for", "the", "de", "&", "für", "du", "la"}
 
 
-def _spells(acronym: str, name: str) -> bool:
-    """True when the acronym's letters appear in order in the name, the first at its start."""
-    name = name.casefold()
-    if not name or name[0] != acronym[0].casefold():
-        return False
-    pos = 0
-    for ch in acronym.casefold():
-        pos = name.find(ch, pos)
-        if pos < 0:
-            return False
-        pos += 1
-    return True
-
-
 def _short_form(a: str, b: str) -> bool:
     """True when one name is a short form of the other: an acronym that spells it ("NSB" for
     "Norges Statsbaner"), some of its words ("DeepMind" for "Google DeepMind") or its beginning."""
     for x, y in ((a, b), (b, a)):
         bare = x.replace(".", "").strip("'\"")
-        if bare.isupper() and 2 <= len(bare) <= 8 and bare.isalpha() and _spells(bare, y):
+        if bare.isupper() and 2 <= len(bare) <= 8 and bare.isalpha() and spells(bare, y):
             return True
         if x and (set(x.casefold().split()) <= set(y.casefold().split()) or y.casefold().startswith(x.casefold())):
             return True
@@ -532,7 +518,7 @@ class MentionResolver:
                 tok = doc[i]
                 if not (tok.is_title or tok.is_upper or (tok.lower_ in ACRONYM_GLUE and i < e.start - 2)):
                     break
-                if tok.text[0].upper() == acr[0] and tok.lower_ not in ACRONYM_GLUE and _spells(acr, doc[i:e.start - 1].text):
+                if tok.text[0].upper() == acr[0] and tok.lower_ not in ACRONYM_GLUE and spells(acr, doc[i:e.start - 1].text):
                     best = i
                 i -= 1
             if best is not None and e.start - 1 - best >= 2:
