@@ -67,8 +67,8 @@ def test_build_prints_summary_and_writes_files(corpus_build):
     assert sum(per_pred.values()) == int(facts.group(1))
     # no "acquired": the corpus's only acquisition (Meta / Instagram) scores below the default 0.5
     assert set(per_pred) == {"ceoOf", "developed", "founded", "investedIn", "worksFor"}
-    assert int(facts.group(1)) == 29 and per_pred == {"ceoOf": 4, "developed": 10, "founded": 2,
-                                                      "investedIn": 4, "worksFor": 9}
+    assert int(facts.group(1)) == 30 and per_pred == {"ceoOf": 5, "developed": 10, "founded": 3,
+                                                      "investedIn": 4, "worksFor": 8}
     assert re.fullmatch(r"time: \d+\.\d s, \d+ words/s", lines[3]), lines[3]
     assert f"wrote {corpus_build.graph}" in lines and f"wrote {corpus_build.html}" in lines
     assert "Traceback" not in corpus_build.stderr
@@ -163,7 +163,7 @@ def test_fact_ceo(corpus_facts):
 
 def test_fact_acquisition_with_price_and_date(run_kg, tmp_path):
     """The bundled corpus keeps no acquisition at the default --min-confidence (Meta / Instagram
-    scores ~0.43), so an invented one."""
+    scores ~0.42), so an invented one."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "deal.txt").write_text("Northwind Systems Inc. acquired Quillbyte Corp. for $40 million in 2019.\n",
@@ -318,10 +318,10 @@ def test_eval_matches_scorer_on_corpus(corpus_build, corpus_facts, corpus_entiti
     # Two of the four gold facts: Mark Zuckerberg ceoOf Meta, and Meta investedIn Scale AI (read
     # from "a former Meta executive who is an investor in Scale", not from the $14.3 billion
     # sentence, which comes out as Mark Zuckerberg's investment). Missed: Meta acquired Instagram
-    # (confidence ~0.47, below the build's 0.5), and "led by ... Yann LeCun", which comes out as
+    # (confidence ~0.42, below the build's 0.5), and "led by ... Yann LeCun", which comes out as
     # worksFor (a weaker predicate, so a correct prediction but no true positive).
-    assert got["facts"] == {"precision": 0.176, "recall": 0.5, "f1": 0.261, "true_positives": 2,
-                            "correct_predictions": 3, "predicted": 17, "gold": 4}
+    assert got["facts"] == {"precision": 0.167, "recall": 0.5, "f1": 0.25, "true_positives": 2,
+                            "correct_predictions": 3, "predicted": 18, "gold": 4}
     assert got["recall_by_predicate"] == {"acquired": "0/1", "ceoOf": "1/1", "investedIn": "1/1", "leads": "0/1"}
     assert got["missed"] == ["Meta acquired Instagram", "Yann LeCun leads FAIR"]
     assert got["must_not_violations"] == []

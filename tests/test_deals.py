@@ -210,3 +210,17 @@ def test_framing_features_mark_reporters_and_affiliations(nlp):
     clusters = doc._.kg_clusters
     feats = {(clusters[c.subject].label, clusters[c.object].label): set(c.features) for c in candidates(doc)}
     assert "s_paren" in feats[("Brightline Capital", "Quillbyte")] and "s_paren" not in feats[("Foo Ventures", "Quillbyte")]
+
+
+def test_a_name_never_takes_in_a_parenthesis_it_does_not_close(nlp):
+    doc = parse(nlp, "Shares of Abra Group (UAE rose on Monday.")
+    assert "Abra Group" in [m.text for m in doc._.kg_mentions]
+    assert not [m.text for m in doc._.kg_mentions if "(" in m.text or ")" in m.text]
+
+
+def test_reporter_parsed_as_a_modifier_is_still_a_reporter(nlp):
+    doc = parse(nlp, "Zentrova has received $20m in a round led by Foo Ventures, the Daily Ledger reported on Friday.")
+    clusters = doc._.kg_clusters
+    feats = {(clusters[c.subject].label, clusters[c.object].label): set(c.features) for c in candidates(doc)}
+    assert "s_reporter:acl" in feats[("Daily Ledger", "Zentrova")]
+    assert not any(f.startswith("s_reporter") for f in feats[("Foo Ventures", "Zentrova")])

@@ -54,7 +54,7 @@ def test_notebook_runs_and_answers(executed):
     assert re.search(r"^Yann LeCun -\S+-> FAIR -developed-> PyTorch$", text, re.M), text
     assert "- Meta is the most central entity (PageRank 0.15, 11 neighbours)." in text.splitlines()
     # Meta's deals at the default threshold: no completed acquisition (Meta acquired Instagram scores
-    # about 0.47, below 0.5); investments in Scale AI by the CEO, Meta (twice: completed and talks)
+    # about 0.42, below 0.5); investments in Scale AI by the CEO, Meta (twice: completed and talks)
     # and Elliot Schrage, a former executive
     assert "0 acquisitions and 4 investments by Meta or its leaders" in text.splitlines()
     assert "- Mark Zuckerberg invested in Scale AI: $14.3b (doc 003_c485ab5086bd713f)" in text.splitlines()

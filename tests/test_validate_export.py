@@ -87,7 +87,7 @@ def corpus_graph(built) -> Graph:
 
 
 # The bundled corpus keeps no acquisition at the build's default --min-confidence (Meta / Instagram
-# scores ~0.43), so a completed acquisition with price and date comes from an invented document.
+# scores ~0.42), so a completed acquisition with price and date comes from an invented document.
 DEAL_TEXT = "Northwind Systems Inc. acquired Quillbyte Corp. for $40 million in 2019.\n"
 
 

@@ -373,6 +373,8 @@ class DocWords:
         up = self.head[head]
         if self.dep[head] == "nsubj" and self.lemma[up] in REPORTING:
             out.append(f"reporter:{self.lemma[up]}")
+        elif any(self.dep[c] in ("acl", "relcl") and self.lemma[c] in REPORTING for c in self.children[head]):
+            out.append("reporter:acl")  # "..., the Daily Ledger reported": parsed as a modifier
         elif self.dep[head] == "pobj" and lower[up] == "to" and up > 0 and lower[up - 1] == "according":
             out.append("reporter:according")
         return out

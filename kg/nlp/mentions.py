@@ -27,6 +27,20 @@ from .lexicon import (GRAPH_TYPES, LEX, NON_GRAPH_LABELS, ORG_TYPES, clean_name,
 ACRONYM_GLUE = {"of", "and", "for", "the", "de", "&", "für", "du", "la"}
 
 
+def _unbalanced_parentheses(span: Span) -> set[int]:
+    """Indices of the parentheses a span opens or closes without its partner."""
+    opened, lone = [], set()
+    for tok in span:
+        if tok.text == "(":
+            opened.append(tok.i)
+        elif tok.text == ")":
+            if opened:
+                opened.pop()
+            else:
+                lone.add(tok.i)
+    return lone | set(opened)
+
+
 def _short_form(a: str, b: str) -> bool:
     """True when one name is a short form of the other: an acronym that spells it ("NSB" for
     "Norges Statsbaner"), some of its words ("DeepMind" for "Google DeepMind") or its beginning."""
@@ -373,13 +387,15 @@ class MentionResolver:
         return [t for t in members if t.i != tok.i] if len(members) > 2 else []
 
     def _split_entities(self, doc: Doc) -> None:
-        """NER spans never cross a line break or a possessive ("Fu\n\nZuckerberg", "Meta's Bosworth")
-        and never end in a preposition."""
+        """NER spans never cross a line break, a possessive ("Fu\n\nZuckerberg", "Meta's Bosworth")
+        or a parenthesis they do not close ("Abra Group (UAE"), and never end in a preposition."""
         ents, changed = [], False
         for ent in doc.ents:
             parts, start = [], ent.start
+            unclosed = _unbalanced_parentheses(ent)
             for tok in ent:
-                if "\n" in tok.text or (tok.lower_ in ("'s", "’s") and tok.i > ent.start and not self._plural_possessor(tok)) \
+                if "\n" in tok.text or tok.i in unclosed \
+                        or (tok.lower_ in ("'s", "’s") and tok.i > ent.start and not self._plural_possessor(tok)) \
                         or (tok.text == "," and tok.i + 1 < ent.end and ent.doc[tok.i + 1].text not in self.org_suffixes
                             and not ent.ent_id_):  # a known name ("University of California, Los Angeles") stays whole
                     if tok.i > start:
