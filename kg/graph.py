@@ -30,7 +30,7 @@ EVENT = Namespace("https://w3id.org/techkg/event/")
 WD = Namespace("http://www.wikidata.org/entity/")
 EVENT_CLASS = {"acquired": (KG.Acquisition, KG.acquirer, KG.target, KG.priceUSD, "price_usd"),
                "investedIn": (KG.Investment, KG.investor, KG.target, KG.amountUSD, "amount_usd"),
-               # a merger is an event only (kg.nlp.attributes.EVENT_ONLY): two kg:party, no fact
+               # a merger is an event only (kg.nlp.EVENT_ONLY): two kg:party, no fact
                "mergedWith": (KG.Merger, KG.party, KG.party, KG.priceUSD, "price_usd"),
                # a role not yet taken ("will become CEO"): an appointment event, never a fact
                "worksFor": (KG.Appointment, KG.appointee, KG.organization, None, None),

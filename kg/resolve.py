@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .nlp.attributes import EVENT_ONLY
+from .nlp import EVENT_ONLY
 from .nlp.kb import normalize_name, spells
 
 ORG_TYPES = {"Organization", "Company", "ResearchLab", "University", "Investor"}

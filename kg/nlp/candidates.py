@@ -21,7 +21,7 @@ from spacy.strings import hash_string
 
 from spacy.tokens import Doc, Span
 
-from .attributes import EVENT_ONLY
+from . import EVENT_ONLY
 from .lexicon import LEX, ORG_TYPES, WORK_TYPES
 
 #: label -> (subject types, object types): the pairs a relation holds between (the graph's ranges).

@@ -14,7 +14,8 @@ from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from .attributes import EVENT_ONLY, YEAR_RE, parse_money
+from . import EVENT_ONLY
+from .attributes import YEAR_RE, parse_money
 from .lexicon import LEX, ORG_TYPES, expand_sets, load_patterns, tokens_where, type_family
 from .mentions import Cluster
 from .treematch import TreeMatcher

@@ -18,7 +18,7 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from . import attributes
+from . import EVENT_ONLY, attributes
 from .candidates import LABEL_TYPES, RANGE_DEFAULT, Candidate, candidates, in_range
 from .lexicon import WORK_TYPES
 from .relations import Fact
@@ -179,7 +179,7 @@ def event_only(doc: Doc) -> list[Fact]:
     model has no label for them, so they pass with the rule's confidence."""
     return [Fact(f.subject, f.predicate, f.object, f.sent, f.confidence, f.pattern,
                  attributes.for_event(doc, f.attrs, f.sent))
-            for f in doc._.kg_facts or () if f.predicate in attributes.EVENT_ONLY]
+            for f in doc._.kg_facts or () if f.predicate in EVENT_ONLY]
 
 
 def retype_from_facts(clusters: dict, decided: list[tuple[Candidate, str, float]], threshold: float = 0.5) -> None:
