@@ -24,6 +24,12 @@ def parse(nlp, text):
     return nlp(prepare(nlp, text_to_document("t", text, kind="text")))
 
 
+def pair_features(doc) -> dict[tuple[str, str], set[str]]:
+    """Each candidate pair of a parsed text, by its arguments' labels, with its features."""
+    clusters = doc._.kg_clusters
+    return {(clusters[c.subject].label, clusters[c.object].label): set(c.features) for c in candidates(doc)}
+
+
 def trigger_of(doc, word):
     return next(t.i for t in doc if t.lower_ == word)
 
@@ -202,13 +208,11 @@ def test_one_letter_is_no_name(nlp):
 
 def test_framing_features_mark_reporters_and_affiliations(nlp):
     doc = parse(nlp, "Quillbyte raised $5 million from Foo Ventures, the Daily Ledger reported.")
-    clusters = doc._.kg_clusters
-    feats = {(clusters[c.subject].label, clusters[c.object].label): set(c.features) for c in candidates(doc)}
+    feats = pair_features(doc)
     assert "s_reporter:report" in feats[("Daily Ledger", "Quillbyte")]
     assert not any(f.startswith("s_reporter") for f in feats[("Foo Ventures", "Quillbyte")])
     doc = parse(nlp, "Quillbyte raised $5 million from investors such as Ana Ruiz (Brightline Capital) and Foo Ventures.")
-    clusters = doc._.kg_clusters
-    feats = {(clusters[c.subject].label, clusters[c.object].label): set(c.features) for c in candidates(doc)}
+    feats = pair_features(doc)
     assert "s_paren" in feats[("Brightline Capital", "Quillbyte")] and "s_paren" not in feats[("Foo Ventures", "Quillbyte")]
 
 
@@ -220,7 +224,6 @@ def test_a_name_never_takes_in_a_parenthesis_it_does_not_close(nlp):
 
 def test_reporter_parsed_as_a_modifier_is_still_a_reporter(nlp):
     doc = parse(nlp, "Zentrova has received $20m in a round led by Foo Ventures, the Daily Ledger reported on Friday.")
-    clusters = doc._.kg_clusters
-    feats = {(clusters[c.subject].label, clusters[c.object].label): set(c.features) for c in candidates(doc)}
+    feats = pair_features(doc)
     assert "s_reporter:acl" in feats[("Daily Ledger", "Zentrova")]
     assert not any(f.startswith("s_reporter") for f in feats[("Foo Ventures", "Zentrova")])

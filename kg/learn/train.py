@@ -100,15 +100,16 @@ def annotate(nlp, doc):
 
 
 def _base_parse_key(nlp) -> str:
-    """What spaCy's own analysis depends on: the model, the KB's entity ruler, the tokenizer and
-    lemma fixes of the lexicon, and the document preparation code (not techkg's components)."""
+    """What spaCy's own analysis depends on: the model, the KB's entity ruler, the tokenizer's
+    special cases of the lexicon, and the document preparation code (not techkg's components,
+    the lemma fixes among them)."""
     from .. import extract, ingest
     from ..nlp.kb import DEFAULT_KB
     from ..nlp.lexicon import LEX
 
     h = hashlib.sha256(f"{nlp.meta.get('lang')}_{nlp.meta.get('name')} {nlp.meta.get('version')}".encode())
     h.update(Path(DEFAULT_KB).read_bytes())
-    h.update(json.dumps([LEX["tokenizer_special_cases"], LEX["lemma_fixes"]], sort_keys=True).encode())
+    h.update(json.dumps(LEX["tokenizer_special_cases"], sort_keys=True).encode())
     for module in (extract, ingest):
         h.update(Path(module.__file__).read_bytes())
     return h.hexdigest()
