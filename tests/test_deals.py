@@ -227,3 +227,27 @@ def test_reporter_parsed_as_a_modifier_is_still_a_reporter(nlp):
     feats = pair_features(doc)
     assert "s_reporter:acl" in feats[("Daily Ledger", "Zentrova")]
     assert not any(f.startswith("s_reporter") for f in feats[("Foo Ventures", "Zentrova")])
+
+
+def test_a_list_of_two_names_is_two_entities(nlp):
+    doc = parse(nlp, "Quintara, which is backed by Redwood Labs and Solano Ventures, makes software for hospitals.")
+    assert [m.text for m in doc._.kg_mentions] == ["Quintara", "Redwood Labs", "Solano Ventures"]
+    # a conjunct inside the first name's own phrase is part of one name
+    doc = parse(nlp, "She moved to the Department of Housing and Urban Development in 2019.")
+    assert [m.text for m in doc._.kg_mentions] == ["the Department of Housing and Urban Development"]
+
+
+def test_a_name_only_the_headline_writes_is_no_entity(nlp):
+    text = ("Vantix buys Zorbit for $40 million - The Morning Ledger\n"
+            "Vantix has acquired Zorbit, a payments startup, for $40 million, the companies said.")
+    doc = parse(nlp, text)
+    names = {m.text for m in doc._.kg_mentions}
+    assert {"Vantix", "Zorbit"} <= names and "Morning Ledger" not in names and "The Morning Ledger" not in names
+    # a title-case headline NER read as one name ("Vantix Buys Zorbit") is not an entity
+    doc = parse(nlp, "Vantix Buys Zorbit In $40 Million Deal\nVantix has acquired Zorbit, a payments startup.")
+    assert [m.text for m in doc._.kg_mentions] == ["Vantix", "Zorbit"]
+    doc = parse(nlp, "Jay Kessel Steps Down As Orbix CEO\nJay Kessel, who ran Orbix for five years, will leave in May.")
+    assert [m.text for m in doc._.kg_mentions] == ["Orbix", "Jay Kessel", "Orbix"]
+    # a first line that ends a sentence is text, not a headline
+    doc = parse(nlp, "Vantix hired Mara Quell from the Morning Ledger.\nShe starts in May.")
+    assert "the Morning Ledger" in {m.text for m in doc._.kg_mentions}

@@ -84,6 +84,8 @@ QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
 COLON_TITLE = re.compile(r"\A\s*([A-Z0-9][^\n:]{0,60}: [A-Z0-9][^\n:]{0,60}?)\s*(?:\n|\Z)")
 # a short first line followed by a blank line: a title ("Lumia imaging apps")
 TITLE_LINE = re.compile(r"\A\s*([A-Z0-9][^\n.!?:()]{1,60})\n[ \t]*\n")
+# a document's first line with no sentence end, followed by more text: a title or headline
+HEADLINE = re.compile(r"\A[ \t]*([^\n]{1,240}?)[ \t]*\n\s*\S")
 # an encyclopedia title with a lowercase qualifier: "Mono (software)", "Breakout (video game)"
 QUALIFIED_TITLE = re.compile(r"\A\s*([A-Z0-9][^\n():]{0,60}?) \(([a-z][a-z -]{1,40})\)\s*(?:\n|\Z)")
 
@@ -292,8 +294,12 @@ class MentionResolver:
         # capitalised words written somewhere other than at the start of a sentence or line
         inner_titles = {t.text for t in doc if t.is_title and not t.is_sent_start and t.i > 0
                         and "\n" not in doc[t.i - 1].text and not doc[t.i - 1].is_punct}
+        headline_end = self._headline_end(doc)
+        body = doc_text(doc)[headline_end:]
         typed: list[Span] = []
         for ent in mentions:
+            if ent.end_char <= headline_end and clean_name(ent.text) not in body:
+                continue  # a name only the title line writes: "... - The Economic Times", "Acme Buys Widgetly"
             if len(ent) == 1 and ent[0].is_title and ent[0].text.lower() in lowercase_words \
                     and not self.kb.lookup(ent.text) and normalize_name(ent.text) not in described:
                 continue  # "Content is ..." at a sentence start: the document also writes "content"
@@ -375,6 +381,16 @@ class MentionResolver:
                     m._.kg_type = listed[0]
 
     @staticmethod
+    def _headline_end(doc: Doc) -> int:
+        """Where the document's title line ends (0 if it has none). A headline is not a sentence of
+        the text: a name it writes that the body never writes (the outlet of "... - The Economic
+        Times", a title-case "Acme Buys Widgetly" NER took as one name) is not an entity."""
+        m = HEADLINE.match(doc_text(doc))
+        if not m or m.group(1).endswith((".", "!", "?", ":", ";", ",", '"', "\u201d")) or len(m.group(1).split()) > 30:
+            return 0
+        return m.end(1)
+
+    @staticmethod
     def _coordinated(tok: Token) -> list[Token]:
         """The other members of the coordination a token belongs to ('A, B and C')."""
         top = _first_conjunct(tok)
@@ -387,8 +403,9 @@ class MentionResolver:
         return [t for t in members if t.i != tok.i] if len(members) > 2 else []
 
     def _split_entities(self, doc: Doc) -> None:
-        """NER spans never cross a line break, a possessive ("Fu\n\nZuckerberg", "Meta's Bosworth")
-        or a parenthesis they do not close ("Abra Group (UAE"), and never end in a preposition."""
+        """NER spans never cross a line break, a possessive ("Fu\n\nZuckerberg", "Meta's Bosworth"),
+        a parenthesis they do not close ("Abra Group (UAE") or a list of two names ("Redwood Labs
+        and Solano Ventures"), and never end in a preposition."""
         ents, changed = [], False
         for ent in doc.ents:
             parts, start = [], ent.start
@@ -404,6 +421,9 @@ class MentionResolver:
                     changed = True
             if start < ent.end:
                 parts.append((start, ent.end))
+            if not ent.ent_id_:
+                parts = [q for a, b in parts for q in self._split_coordination(doc, a, b)]
+                changed = changed or len(parts) > 1
             for a, b in parts:
                 if any(ch.isalnum() for ch in doc[a:b].text):
                     ents.append(Span(doc, a, b, label=ent.label_, kb_id=ent.kb_id_, span_id=ent.id_))
@@ -420,6 +440,21 @@ class MentionResolver:
                 joined.append(e)
         if changed:
             doc.set_ents(joined)
+
+    @staticmethod
+    def _split_coordination(doc: Doc, a: int, b: int) -> list[tuple[int, int]]:
+        """Token ranges of a span that coordinates two names of two words or more, the second a
+        conjunct of the first's head ("Redwood Labs and Solano Ventures"); "Procter and Gamble",
+        "Bill & Melinda Gates Foundation" and "Department of Housing and Urban Development" (the
+        conjunct hangs inside the first name) stay whole."""
+        for i in range(a + 2, b - 2):
+            tok = doc[i]
+            if tok.lower_ not in ("and", "&") or tok.dep_ != "cc":
+                continue
+            left, right = doc[a:i], doc[i + 1:b]
+            if right.root.dep_ == "conj" and right.root.head == left.root and left.root.head.i not in range(a, b):
+                return [(a, i), (i + 1, b)]
+        return [(a, b)]
 
     def _trim_titles(self, doc: Doc) -> None:
         """A job title is not part of a name: 'Nvidia CEO' is Nvidia (an employer: the name before a
