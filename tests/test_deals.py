@@ -251,3 +251,19 @@ def test_a_name_only_the_headline_writes_is_no_entity(nlp):
     # a first line that ends a sentence is text, not a headline
     doc = parse(nlp, "Vantix hired Mara Quell from the Morning Ledger.\nShe starts in May.")
     assert "the Morning Ledger" in {m.text for m in doc._.kg_mentions}
+
+
+def test_a_title_after_a_known_company_is_not_part_of_its_name(nlp):
+    doc = parse(nlp, "Nvidia CEO Jensen Huang said the chips were ready.")
+    assert [(m.text, m._.kg_type) for m in doc._.kg_mentions] == [("Nvidia", "Company"), ("Jensen Huang", "Person")]
+    # a known maker followed by a capitalised name is still that longer name
+    doc = parse(nlp, "Samsung Galaxy S9 sold well in March.")
+    assert [m.text for m in doc._.kg_mentions] == ["Samsung Galaxy S9"]
+
+
+def test_a_person_tag_on_an_organisation_word_is_overruled(nlp):
+    doc = parse(nlp, "Halli Labs was founded by Pankaj Gupta, a data scientist.")
+    assert [(m.text, m._.kg_type) for m in doc._.kg_mentions] == [("Halli Labs", "ResearchLab"), ("Pankaj Gupta", "Person")]
+    # a surname that is also a cue word of one investor's name ("Andreessen Horowitz") is no such word
+    doc = parse(nlp, "Ben Horowitz wrote a book about managing start-ups.")
+    assert [(m.text, m._.kg_type) for m in doc._.kg_mentions] == [("Ben Horowitz", "Person")]

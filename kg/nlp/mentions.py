@@ -182,7 +182,7 @@ class MentionResolver:
         if not name or not re.search(r"[A-Za-z]", name):
             return None, None
         words = name.split()
-        if base in ("Organization", "Product") or (base == "Person" and len(words) > 1 and words[-1] in self.org_cues["Company"]):
+        if base in ("Organization", "Product") or (base == "Person" and len(words) > 1 and self._org_kind_word(words[-1])):
             for t in ("University", "ResearchLab", "Investor"):
                 if any(cue in words or (" " in cue and cue in name) for cue in self.org_cues[t]):
                     return t, None
@@ -193,6 +193,17 @@ class MentionResolver:
         if base == "Product" and self._looks_like_model(span):
             return "AIModel", None
         return base, None
+
+    def _org_kind_word(self, word: str) -> bool:
+        """A last word that makes a name an organisation's, even where NER said PERSON ("Halli Labs",
+        "Harbor Ventures"): a company suffix, or an English word naming a kind of organisation
+        ("Labs", "Capital", "Institute"; not a surname cue such as the "Horowitz" of "Andreessen
+        Horowitz")."""
+        if word in self.org_cues["Company"]:
+            return True
+        low = word.lower()
+        return any(word in self.org_cues[k] for k in ("ResearchLab", "Investor", "University")) \
+            and (self.known_word(low) or (low.endswith("s") and self.known_word(low[:-1])))
 
     def non_business(self, name: str) -> bool:
         """A name headed by a word of a non-business organisation (lexicon org_name_cues.Organization:
@@ -607,7 +618,8 @@ class MentionResolver:
                     continue  # "Stanford CRFM HELM": a lab's or university's name is not a maker's prefix
                 end = e.end
                 while end < len(doc) and not doc[end].ent_type_ and doc[end].tag_ == "NNP" and (
-                        doc[end].is_title or doc[end].is_upper) and doc[end - 1].whitespace_ == " ":
+                        doc[end].is_title or doc[end].is_upper) and doc[end - 1].whitespace_ == " " \
+                        and doc[end].lower_ not in self.name_titles:  # "Nvidia CEO Jensen Huang": a title ends it
                     end += 1
                 while end < len(doc) and end > e.end and not doc[end].ent_type_ and doc[end].like_num \
                         and doc[end - 1].whitespace_ == " ":
