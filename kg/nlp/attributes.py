@@ -19,7 +19,6 @@ STATUS_CUES = {k: frozenset(v) for k, v in LEX["status_cues"].items() if k != "a
 ROLE_CUES = {k: frozenset(v) for k, v in LEX["role_change_cues"].items() if k != "about"}
 FORMER = frozenset(LEX["former_markers"])
 DEAL_PREDICATES = {"acquired", "investedIn"}
-
 ROLE_PREDICATES = {"worksFor", "leads", "ceoOf"}
 
 CURRENCIES = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
