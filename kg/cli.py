@@ -91,7 +91,7 @@ def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-o", "--out", "out_path", default=None, type=click.Path(dir_okay=False), metavar="MODEL.json",
               help="Model file to write [default: the scorer shipped in the package, kg/nlp/models/scorer.json].")
-@click.option("--synthetic", type=click.IntRange(0), default=600, show_default=True,
+@click.option("--synthetic", type=click.IntRange(0), default=1500, show_default=True,
               help="Invented training stories (funding, deals, executives) added to the annotated texts.")
 @click.option("--cv/--no-cv", default=True, show_default=True,
               help="Report (and store in the model) figures cross-validated by document on the training texts.")

@@ -188,7 +188,8 @@ def test_round_name_is_no_entity(nlp):
 def test_unknown_word_tagged_as_a_group_is_a_name(nlp):
     doc = parse(nlp, "Northwind Systems acquired Quillbyte for $40 million in 2019.")
     assert [(m.text, m._.kg_type) for m in doc._.kg_mentions] == [("Northwind Systems", "Company"), ("Quillbyte", "Company")]
-    assert [(f.predicate, f.attrs.get("price_usd")) for f in doc._.kg_facts] == [("acquired", 4e7)]
+    # at the build's default threshold (a bought company may also be read, less surely, as now owned)
+    assert [(f.predicate, f.attrs.get("price_usd")) for f in doc._.kg_facts if f.confidence >= 0.5] == [("acquired", 4e7)]
 
 
 def test_a_place_english_knows_is_no_investment_target(nlp):
@@ -267,3 +268,13 @@ def test_a_person_tag_on_an_organisation_word_is_overruled(nlp):
     # a surname that is also a cue word of one investor's name ("Andreessen Horowitz") is no such word
     doc = parse(nlp, "Ben Horowitz wrote a book about managing start-ups.")
     assert [(m.text, m._.kg_type) for m in doc._.kg_mentions] == [("Ben Horowitz", "Person")]
+
+
+def test_features_describe_the_occurrences_the_parse_joins(nlp):
+    """A pair named twice in a sentence is described where the parse joins it ('Vantix ... bought
+    Quelto'), not where the words happen to be nearest ('Quelto's founder' inside the clause)."""
+    doc = nlp("Vantix, which Quelto's founder Ana Ruiz once ran, bought Quelto in 2019.")
+    (cand,) = [c for c in candidates(doc) if doc._.kg_clusters[c.subject].label == "Vantix"
+               and doc._.kg_clusters[c.object].label == "Quelto"]
+    assert (cand.subject_at.start, cand.object_at.start) == (0, 12)
+    assert "pu=<nsubj >dobj" in cand.features

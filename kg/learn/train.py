@@ -414,7 +414,7 @@ def _fold_of_doc(doc_id: str) -> int:
 # -- the `kg train` command
 
 DEFAULT_TRAIN_DIR = Path("../shared/train")
-SYNTHETIC_STORIES = 600
+SYNTHETIC_STORIES = 1500
 
 
 @dataclass

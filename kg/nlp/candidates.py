@@ -160,16 +160,17 @@ def candidates(doc: Doc) -> list[Candidate]:
     memory: dict[str, list] = {}
     for sent in doc.sents:
         occ = by_sent.get(sent.start, [])
-        best: dict[tuple[str, str], tuple[Occurrence, Occurrence]] = {}
+        best: dict[tuple[str, str], tuple[tuple, Occurrence, Occurrence]] = {}
         for a in occ:
             for b in occ:
                 if a.key == b.key:
                     continue
                 pair = (a.key, b.key)
+                rank = _nearness(words, a, b)
                 old = best.get(pair)
-                if old is None or _closer(a, b, *old):
-                    best[pair] = (a, b)
-        pairs: dict[tuple[str, str], tuple[Occurrence | None, Occurrence | None]] = dict(best)
+                if old is None or rank < old[0]:
+                    best[pair] = (rank, a, b)
+        pairs: dict[tuple[str, str], tuple[Occurrence | None, Occurrence | None]] = {k: v[1:] for k, v in best.items()}
         present = {o.key for o in occ}
         for (start, s, o) in [k for k in rules if k[0] == sent.start]:
             if (s, o) not in pairs:
@@ -222,10 +223,12 @@ def remember(doc: Doc, occ: list[Occurrence], clusters: dict, memory: dict[str, 
                 memory[cls] = (entries + [(o.key, o, role)])[-MEMORY:]
 
 
-def _closer(a: Occurrence, b: Occurrence, a0: Occurrence, b0: Occurrence) -> bool:
-    """Prefer the occurrence pair nearest each other, names before references."""
-    return (abs(a.head - b.head), a.kind != "name", b.kind != "name") < \
-        (abs(a0.head - b0.head), a0.kind != "name", b0.kind != "name")
+def _nearness(words: "DocWords", a: Occurrence, b: Occurrence) -> tuple:
+    """Which of a pair's occurrences in a sentence the features describe: names before references
+    ('its acquisition of Fitbit' over 'the search giant ... it'), then the shortest dependency path,
+    then the fewest words apart."""
+    up, _, down = words.path(a.head, b.head)
+    return (len(up) + len(down), (a.kind != "name") + (b.kind != "name"), abs(a.head - b.head))
 
 
 def _first(occ: list[Occurrence], key: str) -> Occurrence | None:
