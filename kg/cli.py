@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .learn import SYNTHETIC_STORIES
 from .query import KGError
 
 DEFAULT_GRAPH = "out/graph.ttl"
@@ -91,7 +92,7 @@ def build(paths, out_dir, model, min_confidence, workers, engine, scheduler, use
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-o", "--out", "out_path", default=None, type=click.Path(dir_okay=False), metavar="MODEL.json",
               help="Model file to write [default: the scorer shipped in the package, kg/nlp/models/scorer.json].")
-@click.option("--synthetic", type=click.IntRange(0), default=1500, show_default=True,
+@click.option("--synthetic", type=click.IntRange(0), default=SYNTHETIC_STORIES, show_default=True,
               help="Invented training stories (funding, deals, executives) added to the annotated texts.")
 @click.option("--cv/--no-cv", default=True, show_default=True,
               help="Report (and store in the model) figures cross-validated by document on the training texts.")

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..nlp.scorer import LABELS, PREDICATE_LABELS
+from . import SYNTHETIC_STORIES
 from .datasets import Example
 
 #: Training weight per set: the tech-news passages are the text techkg exists for.
@@ -414,7 +415,6 @@ def _fold_of_doc(doc_id: str) -> int:
 # -- the `kg train` command
 
 DEFAULT_TRAIN_DIR = Path("../shared/train")
-SYNTHETIC_STORIES = 1500
 
 
 @dataclass
