@@ -161,12 +161,13 @@ def candidates(doc: Doc) -> list[Candidate]:
     for sent in doc.sents:
         occ = by_sent.get(sent.start, [])
         best: dict[tuple[str, str], tuple[tuple, Occurrence, Occurrence]] = {}
-        for a in occ:
-            for b in occ:
+        ranks: dict[tuple[int, int], tuple] = {}  # the path is the same both ways: walk it once
+        for i, a in enumerate(occ):
+            for j, b in enumerate(occ):
                 if a.key == b.key:
                     continue
                 pair = (a.key, b.key)
-                rank = _nearness(words, a, b)
+                rank = ranks.get((j, i)) or ranks.setdefault((i, j), _nearness(words, a, b))
                 old = best.get(pair)
                 if old is None or rank < old[0]:
                     best[pair] = (rank, a, b)
