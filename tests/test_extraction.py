@@ -351,6 +351,21 @@ def test_known_company_followed_by_a_one_word_name_is_its_product(nlp):
     assert "Google Calendar" in labels and "Calendar" not in labels
 
 
+def test_the_rest_of_a_name_the_kb_cut_is_no_name_of_its_own(nlp):
+    # the KB knows "Llama" and "Stanford CRFM": what follows them is the end of a longer name
+    rec, _ = extract(nlp, "The Llama Turbo family is out. It trailed rivals on the Stanford CRFM HELM benchmarks.")
+    assert sorted((e["label"], e["type"]) for e in rec["entities"].values()) == [
+        ("LLaMA", "AIModel"), ("Stanford CRFM", "ResearchLab")]
+
+
+def test_a_lone_word_modifying_a_common_noun_is_no_person(nlp):
+    rec, _ = extract(nlp, "Mira Osei spends her days closing Jira tickets at Quelto, not writing code.")
+    assert sorted(e["label"] for e in rec["entities"].values()) == ["Mira Osei", "Quelto"]
+    # unless the text names that person in full: then it is a mention of that person
+    doc = nlp(prepare(nlp, text_to_document("t", "Tomas Brandt wrote the score. Critics praised Brandt recordings.")))
+    assert [(m.text, m._.kg_type) for m in doc._.kg_mentions] == [("Tomas Brandt", "Person"), ("Brandt", "Person")]
+
+
 def test_company_apps_including_a_list(nlp):
     _, facts = extract(nlp, "The assistant searches all associated Google apps, including Gmail and Google Docs.")
     assert ("Google", "developed", "Gmail") in facts

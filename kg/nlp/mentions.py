@@ -149,6 +149,8 @@ class MentionResolver:
         # words that make up job titles: a mention made of nothing else is a title, not a name
         self.role_words = {w for ws in LEX["titles"].values() for t in ws for w in t.split()} | self.name_titles \
             | set(LEX["role_only_words"])
+        # nouns a name before them makes an employer: "Vantix staff", "Gestapo chief", "Aurora co-founder"
+        self.employer_nouns = self.role_words | self.employer_titles | set(LEX["staff_nouns"]) | set(LEX["membership_nouns"])
         self.english = self._english(nlp)
         self.name_suffixes = set(LEX["name_suffixes"])
 
@@ -290,6 +292,7 @@ class MentionResolver:
         self._add_named_entities(doc)
         self._extend_names(doc)
         self._add_proper_noun_runs(doc)
+        self._drop_tails_of_known_names(doc)
         self._add_employers_before_titles(doc)
         self._add_short_org_names(doc)
         self._add_described_entities(doc)
@@ -360,6 +363,7 @@ class MentionResolver:
             ent._.kg_key = f"kb:{kb_id}" if kb_id else None
             typed.append(ent)
         self._retype_org_like_people(typed)
+        typed = self._drop_modifier_names(typed)
         clusters = self._cluster(doc, typed)
         doc._.kg_mentions = typed
         doc._.kg_clusters = clusters
@@ -390,6 +394,26 @@ class MentionResolver:
                 listed = [x._.kg_type for t in MentionResolver._coordinated(m.root) for x in by_token.get(t.i, ())]
                 if len(listed) >= 2 and len(set(listed)) == 1 and type_family(listed[0]) == "Org":
                     m._.kg_type = listed[0]
+
+    def _drop_modifier_names(self, mentions: list[Span]) -> list[Span]:
+        """A lone word the small model calls a person, used only to modify a common noun ("Jira
+        tickets", "Koker trilogy", "Sukhumi district"), is rarely one: of the 20 such words in the
+        training part of Re-DocRED, 2 are people, 11 places or organisations and 7 no entity at
+        all, so no type can be given to it. Two uses keep it: before a word of a role or of a
+        staff ("Vantix staff", "Aurora co-founder", "Gestapo chief") it names an employer, which
+        the candidates may still take as an organisation; and a document that names the person in
+        full makes it a mention of them (the surname of "Brandt recordings" beside "Tomas Brandt"), and
+        a known name with a possessive "s" and no apostrophe is that name ("Googles search unit")."""
+        person_words = {w for m in mentions if m._.kg_type == "Person" and len(m) > 1 for w in clean_name(m.text).split()}
+        names = {clean_name(m.text) for m in mentions}
+
+        def possessive(name: str) -> bool:
+            return name.endswith("s") and (name[:-1] in names or bool(self.kb.lookup(name[:-1])))
+
+        return [m for m in mentions
+                if not (m._.kg_type == "Person" and len(m) == 1 and not m._.kg_key and m.root.dep_ == "compound"
+                        and m.root.head.pos_ == "NOUN" and m.root.head.lemma_.lower() not in self.employer_nouns
+                        and clean_name(m.text) not in person_words and not possessive(clean_name(m.text)))]
 
     @staticmethod
     def _headline_end(doc: Doc) -> int:
@@ -658,6 +682,22 @@ class MentionResolver:
                     if e.start == span.start and e.label_ not in GRAPH_TYPES and not self.kb.lookup(clean_name(e.text)):
                         ents[i] = Span(doc, e.start, e.end, label=t)
             doc.set_ents(ents)
+
+    @staticmethod
+    def _drop_tails_of_known_names(doc: Doc) -> None:
+        """The KB ruler claims a known name before NER runs, so a longer name that begins with one
+        ("Claude Lantier", "Princeton College", "Stanford CRFM HELM", "Llama Extended") reaches
+        NER and the proper-noun runs cut, and its rest comes back as a name of its own. A name
+        that directly follows a known name (one space, no punctuation) and was not joined to it
+        by `_extend_known_prefixes` is such a rest: none of the 6 in the training part of
+        Re-DocRED is a name by itself (4 are the end of the longer name). The known name keeps its
+        link, which is wrong when the longer name is someone else's ("Claude Lantier")."""
+        ents = list(doc.ents)
+        known_end = {e.end for e in ents if e.ent_id_ and e[-1].whitespace_ == " "}
+        tails = [e for e in ents if e.start in known_end and not e.ent_id_ and e.label_ not in NON_GRAPH_LABELS
+                 and (e[0].is_title or e[0].is_upper)]
+        if tails:
+            doc.set_ents([e for e in ents if e not in tails])
 
     def _add_employers_before_titles(self, doc: Doc) -> None:
         """'Eskom chairperson Ben Ngubane', 'Vantix CEO Dana Ruiz': proper nouns compounded onto a
