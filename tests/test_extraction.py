@@ -359,7 +359,7 @@ def test_the_rest_of_a_name_the_kb_cut_is_no_name_of_its_own(nlp):
 
 
 def test_a_lone_word_modifying_a_common_noun_is_no_person(nlp):
-    rec, _ = extract(nlp, "Mira Osei spends her days closing Jira tickets at Quelto, not writing code.")
+    rec, _ = extract(nlp, "Mira Osei spends her days closing Zorlo tickets at Quelto, not writing code.")
     assert sorted(e["label"] for e in rec["entities"].values()) == ["Mira Osei", "Quelto"]
     # unless the text names that person in full: then it is a mention of that person
     doc = nlp(prepare(nlp, text_to_document("t", "Tomas Brandt wrote the score. Critics praised Brandt recordings.")))

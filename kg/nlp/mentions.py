@@ -149,7 +149,7 @@ class MentionResolver:
         # words that make up job titles: a mention made of nothing else is a title, not a name
         self.role_words = {w for ws in LEX["titles"].values() for t in ws for w in t.split()} | self.name_titles \
             | set(LEX["role_only_words"])
-        # nouns a name before them makes an employer: "Vantix staff", "Gestapo chief", "Aurora co-founder"
+        # nouns a name before them makes an employer: "Vantix staff", "Brixa chief", "Brixa co-founder"
         self.employer_nouns = self.role_words | self.employer_titles | set(LEX["staff_nouns"]) | set(LEX["membership_nouns"])
         self.english = self._english(nlp)
         self.name_suffixes = set(LEX["name_suffixes"])
@@ -318,7 +318,7 @@ class MentionResolver:
                     and not self.kb.lookup(ent.text) and normalize_name(ent.text) not in described:
                 continue  # "Content is ..." at a sentence start: the document also writes "content"
             if len(ent) == 1 and ent[0].is_title and ent[0].text not in inner_titles and not self.kb.lookup(ent.text) \
-                    and not (ent.text.endswith("s") and self.kb.lookup(ent.text[:-1])) \
+                    and not self.known_possessive(ent.text) \
                     and normalize_name(ent.text) not in described and ent.label_ not in GRAPH_TYPES \
                     and (ent[0].pos_ in ("ADV", "VERB", "AUX", "ADP", "SCONJ", "PRON", "DET")
                          or ent[0].pos_ != "PROPN" and (self.known_word(ent[0].lower_) or self.known_word(ent[0].lemma_.lower()))) \
@@ -342,7 +342,7 @@ class MentionResolver:
                               or (len(ent) == 1 and ent[0].pos_ != "PROPN" and ent.label_ not in GRAPH_TYPES
                                   and not (ent[0].is_upper and len(name) > 1)  # an acronym tagged NOUN: "NXT"
                                   and not (ent[0].is_title and not self.known_word(ent[0].lower_))  # "Zorbit"
-                                  and not (name.endswith("s") and self.kb.lookup(name[:-1])))):
+                                  and not self.known_possessive(name))):
                 continue
             if not kb_id and (ROUND_RE.fullmatch(name) or len(name.rstrip(".")) == 1):
                 continue  # "Series B", "Seed", the "C" of "series C": a round or a letter, not a name
@@ -396,24 +396,24 @@ class MentionResolver:
                     m._.kg_type = listed[0]
 
     def _drop_modifier_names(self, mentions: list[Span]) -> list[Span]:
-        """A lone word the small model calls a person, used only to modify a common noun ("Jira
-        tickets", "Koker trilogy", "Sukhumi district"), is rarely one: of the 20 such words in the
-        training part of Re-DocRED, 2 are people, 11 places or organisations and 7 no entity at
-        all, so no type can be given to it. Two uses keep it: before a word of a role or of a
-        staff ("Vantix staff", "Aurora co-founder", "Gestapo chief") it names an employer, which
-        the candidates may still take as an organisation; and a document that names the person in
-        full makes it a mention of them (the surname of "Brandt recordings" beside "Tomas Brandt"), and
-        a known name with a possessive "s" and no apostrophe is that name ("Googles search unit")."""
+        """A lone word the small model calls a person, used only to modify a common noun ("Zorlo
+        tickets", "the Kelvo trilogy"), is rarely one: of the 20 such words in the training part of
+        Re-DocRED, 2 are people, 11 places or organisations and 7 no entity at all, so no type can
+        be given to it, and it is dropped. It stays before a word of a role or a staff ("Vantix
+        staff", "Brixa co-founder": an employer, which the candidates may still take as an
+        organisation), when the document names the person in full ("Brandt recordings" beside
+        "Tomas Brandt"), and when it is a known name with a possessive "s" and no apostrophe."""
         person_words = {w for m in mentions if m._.kg_type == "Person" and len(m) > 1 for w in clean_name(m.text).split()}
         names = {clean_name(m.text) for m in mentions}
-
-        def possessive(name: str) -> bool:
-            return name.endswith("s") and (name[:-1] in names or bool(self.kb.lookup(name[:-1])))
-
         return [m for m in mentions
                 if not (m._.kg_type == "Person" and len(m) == 1 and not m._.kg_key and m.root.dep_ == "compound"
                         and m.root.head.pos_ == "NOUN" and m.root.head.lemma_.lower() not in self.employer_nouns
-                        and clean_name(m.text) not in person_words and not possessive(clean_name(m.text)))]
+                        and (name := clean_name(m.text)) not in person_words
+                        and not (name.endswith("s") and name[:-1] in names) and not self.known_possessive(name))]
+
+    def known_possessive(self, name: str) -> bool:
+        """'Googles', 'Metas': a known name with a possessive "s" and no apostrophe."""
+        return name.endswith("s") and bool(self.kb.lookup(name[:-1]))
 
     @staticmethod
     def _headline_end(doc: Doc) -> int:
@@ -686,12 +686,12 @@ class MentionResolver:
     @staticmethod
     def _drop_tails_of_known_names(doc: Doc) -> None:
         """The KB ruler claims a known name before NER runs, so a longer name that begins with one
-        ("Claude Lantier", "Princeton College", "Stanford CRFM HELM", "Llama Extended") reaches
+        (a painter "Claude Marchetti", "Llama Turbo", "the Stanford CRFM VISTA benchmark") reaches
         NER and the proper-noun runs cut, and its rest comes back as a name of its own. A name
         that directly follows a known name (one space, no punctuation) and was not joined to it
         by `_extend_known_prefixes` is such a rest: none of the 6 in the training part of
         Re-DocRED is a name by itself (4 are the end of the longer name). The known name keeps its
-        link, which is wrong when the longer name is someone else's ("Claude Lantier")."""
+        link, which is wrong when the longer name is someone else's (the painter)."""
         ents = list(doc.ents)
         known_end = {e.end for e in ents if e.ent_id_ and e[-1].whitespace_ == " "}
         tails = [e for e in ents if e.start in known_end and not e.ent_id_ and e.label_ not in NON_GRAPH_LABELS
