@@ -90,6 +90,11 @@ HEADLINE = re.compile(r"\A[ \t]*([^\n]{1,240}?)[ \t]*\n\s*\S")
 QUALIFIED_TITLE = re.compile(r"\A\s*([A-Z0-9][^\n():]{0,60}?) \(([a-z][a-z -]{1,40})\)\s*(?:\n|\Z)")
 
 
+def _words_of_full_person_names(mentions: list[Span]) -> set[str]:
+    """Every word of the person names of two words or more: what a lone word may be short for."""
+    return {w for m in mentions if m._.kg_type == "Person" and len(m) > 1 for w in clean_name(m.text).split()}
+
+
 @dataclass
 class Cluster:
     """One entity inside one document."""
@@ -376,7 +381,7 @@ class MentionResolver:
         mention is an organisation when its name is also tagged as one elsewhere in the document
         and is never part of a longer person name, or when it extends an organisation's name."""
         org_names = {clean_name(m.text) for m in mentions if type_family(m._.kg_type) == "Org"}
-        person_words = {w for m in mentions if m._.kg_type == "Person" and len(m) > 1 for w in clean_name(m.text).split()}
+        person_words = _words_of_full_person_names(mentions)
         by_token: dict[int, list[Span]] = {}
         for m in mentions:
             by_token.setdefault(m.root.i, []).append(m)
@@ -403,13 +408,18 @@ class MentionResolver:
         staff", "Brixa co-founder": an employer, which the candidates may still take as an
         organisation), when the document names the person in full ("Brandt recordings" beside
         "Tomas Brandt"), and when it is a known name with a possessive "s" and no apostrophe."""
-        person_words = {w for m in mentions if m._.kg_type == "Person" and len(m) > 1 for w in clean_name(m.text).split()}
+        person_words = _words_of_full_person_names(mentions)
         names = {clean_name(m.text) for m in mentions}
-        return [m for m in mentions
-                if not (m._.kg_type == "Person" and len(m) == 1 and not m._.kg_key and m.root.dep_ == "compound"
-                        and m.root.head.pos_ == "NOUN" and m.root.head.lemma_.lower() not in self.employer_nouns
-                        and (name := clean_name(m.text)) not in person_words
-                        and not (name.endswith("s") and name[:-1] in names) and not self.known_possessive(name))]
+
+        def modifier_only(m: Span) -> bool:
+            if m._.kg_type != "Person" or len(m) > 1 or m._.kg_key or m.root.dep_ != "compound" \
+                    or m.root.head.pos_ != "NOUN" or m.root.head.lemma_.lower() in self.employer_nouns:
+                return False
+            name = clean_name(m.text)
+            return name not in person_words and not (name.endswith("s") and name[:-1] in names) \
+                and not self.known_possessive(name)
+
+        return [m for m in mentions if not modifier_only(m)]
 
     def known_possessive(self, name: str) -> bool:
         """'Googles', 'Metas': a known name with a possessive "s" and no apostrophe."""
