@@ -371,14 +371,16 @@ def test_saved_queries_answer_the_questions(corpus):
     leaders = A.sparql_df(g, ROOT / "queries" / "leaders.rq")
     pairs = set(zip(leaders.person, leaders.relation, leaders.organization))
     # The sentence "Google's CEO, Sundar Pichai, and his top AI lieutenant, Demis Hassabis, as well as
-    # the chief executives of Microsoft and OpenAI, Satya Nadella and Sam Altman" gives its two right
-    # pairs and, wrongly, every CEO of the list with every company of it (README, Quality: known errors).
-    crossed = {(p, "ceoOf", o) for p in ("Sundar Pichai", "Demis Hassabis") for o in ("Google", "Microsoft", "OpenAI")}
+    # the chief executives of Microsoft and OpenAI, Satya Nadella and Sam Altman" gives two right
+    # pairs and, wrongly, Pichai as CEO of the list's other companies and Hassabis as Google's
+    # leader; Nadella is missed (README, Quality: known errors).
+    crossed = {("Sundar Pichai", "ceoOf", "Microsoft"), ("Sundar Pichai", "ceoOf", "OpenAI"),
+               ("Demis Hassabis", "leads", "Google")}
     assert pairs == {("Alexandr Wang", "founded", "Scale AI"), ("Sam Altman", "ceoOf", "OpenAI"),
                      ("Daniel Gross", "ceoOf", "Safe Superintelligence"), ("Mark Zuckerberg", "ceoOf", "Meta"),
-                     ("Mark Zuckerberg", "founded", "Meta"), ("Satya Nadella", "ceoOf", "Microsoft"),
+                     ("Mark Zuckerberg", "founded", "Meta"), ("Sundar Pichai", "ceoOf", "Google"),
                      ("Yann LeCun", "founded", "FAIR")} | crossed
-    assert len(leaders) == 13  # one row per (fact, role)
+    assert len(leaders) == 10  # one row per (fact, role)
     zuckerberg = leaders[leaders.person == "Mark Zuckerberg"].set_index("relation")
     assert zuckerberg.loc["ceoOf", "role"] == "CEO" and zuckerberg.loc["ceoOf", "evidence"] == 2
     assert zuckerberg.loc["founded", "role"] == "company founder"
@@ -390,12 +392,11 @@ def test_saved_queries_answer_the_questions(corpus):
     assert [(d, by, t, None if u != u else u, y, st, dc) for d, by, t, u, y, st, dc in rows] == [
         ("acquired", "Meta", "Instagram", 1e9, "2012", "completed", "000_c4c6127d73d65f6c"),
         ("investedIn", "Mark Zuckerberg", "Scale AI", 14.3e9, None, "completed", "003_c485ab5086bd713f")]
-    # Yann LeCun (NYU, Meta, FAIR) is a real mover; the two others come from the crossed CEO list above.
+    # Yann LeCun (NYU, Meta, FAIR) is a real mover; Sundar Pichai comes from the crossed CEO list above.
     movers = A.sparql_df(g, ROOT / "queries" / "movers.rq")
     assert list(movers.columns) == ["person", "organizations", "names"]
     assert [(r.person, r.organizations, set(r.names.split(", "))) for r in movers.itertuples()] == [
-        ("Demis Hassabis", 3, {"Google", "Microsoft", "OpenAI"}), ("Sundar Pichai", 3, {"Google", "Microsoft", "OpenAI"}),
-        ("Yann LeCun", 3, {"Meta", "New York University", "FAIR"})]
+        ("Sundar Pichai", 3, {"Google", "Microsoft", "OpenAI"}), ("Yann LeCun", 3, {"Meta", "New York University", "FAIR"})]
     models = A.sparql_df(g, ROOT / "queries" / "models_developers.rq")
     assert set(zip(models["item"], models["developer"])) == {
         ("Galactica", "Meta"), ("LLaMA", "Meta"), ("BlenderBot", "Meta"), ("Stories", "Meta"), ("ChatGPT", "OpenAI"),

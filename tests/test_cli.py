@@ -66,9 +66,9 @@ def test_build_prints_summary_and_writes_files(corpus_build):
     per_pred = dict((p, int(n)) for p, n in (x.rsplit(" ", 1) for x in facts.group(2).split(", ")))
     assert sum(per_pred.values()) == int(facts.group(1))
     # the corpus's one acquisition (Meta / Instagram, "bought for $1b in 2012") is a fact
-    assert set(per_pred) == {"acquired", "ceoOf", "developed", "founded", "investedIn", "worksFor"}
-    assert int(facts.group(1)) == 36 and per_pred == {"acquired": 1, "ceoOf": 11, "developed": 6, "founded": 3,
-                                                      "investedIn": 1, "worksFor": 14}
+    assert set(per_pred) == {"acquired", "ceoOf", "developed", "founded", "investedIn", "leads", "worksFor"}
+    assert int(facts.group(1)) == 32 and per_pred == {"acquired": 1, "ceoOf": 7, "developed": 6, "founded": 3,
+                                                      "investedIn": 1, "leads": 1, "worksFor": 13}
     assert re.fullmatch(r"time: \d+\.\d s, \d+ words/s", lines[3]), lines[3]
     assert f"wrote {corpus_build.graph}" in lines and f"wrote {corpus_build.html}" in lines
     assert "Traceback" not in corpus_build.stderr
@@ -145,8 +145,8 @@ def test_fact_sentence_matches_document_offsets(corpus_facts):
 
 
 def test_fact_leads(run_kg, tmp_path):
-    """The bundled corpus states no 'leads' fact the scorer keeps ("led by ... Yann LeCun" is read
-    as worksFor), so an invented one."""
+    """The bundled corpus's one 'leads' fact is a wrong one from a list of executives (README,
+    Quality: known errors; "led by ... Yann LeCun" is read as worksFor), so an invented one."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "lab.txt").write_text("Tomas Verhoeven heads the Brightwater Institute.\n", encoding="utf-8")
@@ -318,8 +318,8 @@ def test_eval_matches_scorer_on_corpus(corpus_build, corpus_facts, corpus_entiti
     # Two of the four gold facts: Mark Zuckerberg ceoOf Meta and Meta acquired Instagram. Missed:
     # Meta investedIn Scale AI (the $14.3 billion sentence says "He then invested", which resolves
     # to Mark Zuckerberg), and "led by ... Yann LeCun" (not found; "LeCun co-founded FAIR" is).
-    assert got["facts"] == {"precision": 0.074, "recall": 0.5, "f1": 0.129, "true_positives": 2,
-                            "correct_predictions": 2, "predicted": 27, "gold": 4}
+    assert got["facts"] == {"precision": 0.087, "recall": 0.5, "f1": 0.148, "true_positives": 2,
+                            "correct_predictions": 2, "predicted": 23, "gold": 4}
     assert got["recall_by_predicate"] == {"acquired": "1/1", "ceoOf": "1/1", "investedIn": "0/1", "leads": "0/1"}
     assert got["missed"] == ["Meta investedIn Scale AI", "Yann LeCun leads FAIR"]
     assert got["must_not_violations"] == []

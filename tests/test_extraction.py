@@ -366,6 +366,14 @@ def test_a_lone_word_modifying_a_common_noun_is_no_person(nlp):
     assert [(m.text, m._.kg_type) for m in doc._.kg_mentions] == [("Tomas Brandt", "Person"), ("Brandt", "Person")]
 
 
+def test_a_name_ner_missed_before_and_is_still_a_name(nlp):
+    # "and" and "of" join the words of a job title, but a name next to them is no title
+    rec, _ = extract(nlp, "The round drew Northwind Capital, Blue Fern Partners and two angel investors.")
+    assert sorted(e["label"] for e in rec["entities"].values()) == ["Blue Fern Partners", "Northwind Capital"]
+    rec, _ = extract(nlp, "Dana Whitlock, Head of Sales and Marketing at Quelto, left in May.")
+    assert sorted(e["label"] for e in rec["entities"].values()) == ["Dana Whitlock", "Quelto"]
+
+
 def test_company_apps_including_a_list(nlp):
     _, facts = extract(nlp, "The assistant searches all associated Google apps, including Gmail and Google Docs.")
     assert ("Google", "developed", "Gmail") in facts

@@ -154,6 +154,12 @@ class MentionResolver:
         # words that make up job titles: a mention made of nothing else is a title, not a name
         self.role_words = {w for ws in LEX["titles"].values() for t in ws for w in t.split()} | self.name_titles \
             | set(LEX["role_only_words"])
+        # words that mark capitalised words beside them as a title: the content words of titles,
+        # "the" before them ("the Speaker") and "of" after them ("Bishop of Ely"). "and", "&" and a
+        # preceding "of" join the words of a title ("Head of Sales and Marketing") but say nothing
+        # of a name beside them ("Blue Fern Partners and ...", "a unit of Blue Fern Partners")
+        content = {w for w in self.role_words if any(c.isalpha() for c in w) and w not in nlp.Defaults.stop_words}
+        self.title_before, self.title_after = content | {"the"}, content | {"of"}
         # nouns a name before them makes an employer: "Vantix staff", "Brixa chief", "Brixa co-founder"
         self.employer_nouns = self.role_words | self.employer_titles | set(LEX["staff_nouns"]) | set(LEX["membership_nouns"])
         self.english = self._english(nlp)
@@ -913,10 +919,11 @@ class MentionResolver:
 
     def _part_of_a_title(self, doc: Doc, run: list[Token]) -> bool:
         """Capitalised words of a job title or an office are no name: 'Chief Financial Officer',
-        'Executive Vice President', 'Professor of Commercial Law', 'Director of Engineering'."""
+        'Executive Vice President', 'Professor of Commercial Law', 'Director of Engineering',
+        'the Speaker', 'Bishop of Ely'. A name beside 'and' is not one ('Blue Fern Partners and')."""
         before = doc[run[0].i - 1] if run[0].i > 0 else None
         after = doc[run[-1].i + 1] if run[-1].i + 1 < len(doc) else None
-        if (before is not None and before.lower_ in self.role_words) or (after is not None and after.lower_ in self.role_words):
+        if (before is not None and before.lower_ in self.title_before) or (after is not None and after.lower_ in self.title_after):
             return True
         head = run[-1]
         return head.dep_ == "pobj" and head.head.lower_ == "of" and head.head.head.lower_ in self.role_words
