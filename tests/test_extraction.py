@@ -374,6 +374,13 @@ def test_a_name_ner_missed_before_and_is_still_a_name(nlp):
     assert sorted(e["label"] for e in rec["entities"].values()) == ["Dana Whitlock", "Quelto"]
 
 
+def test_a_description_after_a_legal_form_describes_the_whole_name(nlp):
+    # the parser hangs "a maker of pumps" on "Inc.": the description is still about the company
+    rec, _ = extract(nlp, "Ravi Anand works for Vantor Holdings, Inc., a maker of pumps.")
+    assert sorted((e["label"], e["type"]) for e in rec["entities"].values()) == [
+        ("Ravi Anand", "Person"), ("Vantor Holdings, Inc", "Company")]
+
+
 def test_company_apps_including_a_list(nlp):
     _, facts = extract(nlp, "The assistant searches all associated Google apps, including Gmail and Google Docs.")
     assert ("Google", "developed", "Gmail") in facts

@@ -807,6 +807,11 @@ class MentionResolver:
                 while start > 0 and doc[start - 1].dep_ in ("compound", "flat", "nummod") and doc[start - 1].head.i <= tok.i \
                         and doc[start - 1].pos_ in ("PROPN", "NUM"):
                     start -= 1
+            # the name the description is about is all of the name the word is in: "Vantor Holdings,
+            # Inc., a maker of pumps" describes the company, not its legal form
+            holder = next((e for e in doc.ents if e.start <= tok.i < e.end), None)
+            if holder is not None and not series:
+                start, end = min(start, holder.start), max(end, holder.end)
             span = doc[start:end]
             if any(self.kb.lookup(clean_name(e.text)) for e in doc.ents if e.start < end and e.end > start):
                 continue
