@@ -379,6 +379,9 @@ def test_a_description_after_a_legal_form_describes_the_whole_name(nlp):
     rec, _ = extract(nlp, "Ravi Anand works for Vantor Holdings, Inc., a maker of pumps.")
     assert sorted((e["label"], e["type"]) for e in rec["entities"].values()) == [
         ("Ravi Anand", "Person"), ("Vantor Holdings, Inc", "Company")]
+    # described twice, by an apposition and a copula: one entity, no clash of spans
+    rec, _ = extract(nlp, "Vantor Holdings, LLC, a company based in Ohio, is a maker of pumps.")
+    assert [(e["label"], e["type"]) for e in rec["entities"].values()] == [("Vantor Holdings, LLC", "Company")]
 
 
 def test_company_apps_including_a_list(nlp):

@@ -812,6 +812,8 @@ class MentionResolver:
             holder = next((e for e in doc.ents if e.start <= tok.i < e.end), None)
             if holder is not None and not series:
                 start, end = min(start, holder.start), max(end, holder.end)
+            if any(c.start < end and start < c.end for c in changes):
+                continue  # described twice ("X, LLC, a company …, is a … company"): typed once
             span = doc[start:end]
             if any(self.kb.lookup(clean_name(e.text)) for e in doc.ents if e.start < end and e.end > start):
                 continue
