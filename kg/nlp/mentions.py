@@ -780,6 +780,7 @@ class MentionResolver:
         # a proper noun, or a capitalised word NER put in a name that the tagger took for a common
         # noun ("Zorbit is a puzzle game"), or a series noun
         named = (pos == PROPN) | (np.isin(iob, (1, 3)) & (title == 1))
+        ents = doc.ents  # read once: the changes are set after the loop
         for i in np.flatnonzero(named | np.isin(lower, string_ids(doc, self.series_nouns))):
             tok = doc[int(i)]
             series = tok.pos_ == "NOUN" and tok.lower_ in self.series_nouns
@@ -809,15 +810,16 @@ class MentionResolver:
                     start -= 1
             # the name the description is about is all of the name the word is in: "Vantor Holdings,
             # Inc., a maker of pumps" describes the company, not its legal form
-            holder = next((e for e in doc.ents if e.start <= tok.i < e.end), None)
+            holder = next((e for e in ents if e.start <= tok.i < e.end), None)
             if holder is not None and not series:
                 start, end = min(start, holder.start), max(end, holder.end)
             if any(c.start < end and start < c.end for c in changes):
                 continue  # described twice ("X, LLC, a company …, is a … company"): typed once
             span = doc[start:end]
-            if any(self.kb.lookup(clean_name(e.text)) for e in doc.ents if e.start < end and e.end > start):
+            overlapping = [e for e in ents if e.start < end and e.end > start]
+            if any(self.kb.lookup(clean_name(e.text)) for e in overlapping):
                 continue
-            if t == "Investor" and any(e.label_ == "PERSON" for e in doc.ents if e.start < end and e.end > start):
+            if t == "Investor" and any(e.label_ == "PERSON" for e in overlapping):
                 continue  # "Dana Kovacs is an American investor": a person who invests
             changes.append(Span(doc, start, end, label=t))
             doc.user_data.setdefault("described", {})[normalize_name(clean_name(span.text))] = t
