@@ -7,11 +7,12 @@ and possessives. The result is `doc._.kg_clusters` (key -> Cluster) and `doc._.k
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from spacy.attrs import ENT_IOB, IS_ALPHA, IS_LOWER, IS_TITLE, IS_UPPER, LENGTH, LOWER, ORTH, POS
+from spacy.attrs import ENT_IOB, IS_ALPHA, IS_LOWER, IS_TITLE, IS_UPPER, LENGTH, LOWER, ORTH, POS, PREFIX
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.symbols import PROPN
@@ -124,9 +125,18 @@ def make_mentions(nlp: Language, name: str, kb_path: str | None):
     return MentionResolver(nlp, load_kb(kb_path))
 
 
+def camel_case(tok: Token) -> bool:
+    """'SoftTechVC', 'OpenAI': a capital first letter, capitals inside and lower-case letters
+    (two at least: 'PhD' and 'EPs' are abbreviations), never an English word."""
+    text = tok.text
+    return tok.is_alpha and not tok.is_title and text[0].isupper() and sum(c.islower() for c in text) >= 2
+
+
 class MentionResolver:
     def __init__(self, nlp: Language, kb: KnowledgeBase):
         self.kb = kb
+        # PREFIX hashes of the capital letters, as `Doc.to_array` gives them (signed)
+        self.capital_letters = np.array([nlp.vocab.strings.add(c) for c in string.ascii_uppercase], dtype=np.uint64).astype(np.int64)
         self.alias_matcher = Matcher(nlp.vocab)
         # a token inside an entity the graph keeps: a native attribute, so the Matcher tests it in C
         labels = {"non_graph_labels": ["", *sorted(NON_GRAPH_LABELS)]}
@@ -353,6 +363,7 @@ class MentionResolver:
                               or (len(ent) == 1 and ent[0].pos_ != "PROPN" and ent.label_ not in GRAPH_TYPES
                                   and not (ent[0].is_upper and len(name) > 1)  # an acronym tagged NOUN: "NXT"
                                   and not (ent[0].is_title and not self.known_word(ent[0].lower_))  # "Zorbit"
+                                  and not camel_case(ent[0])  # "QuillStackVC" tagged NOUN
                                   and not self.known_possessive(name))):
                 continue
             if not kb_id and (ROUND_RE.fullmatch(name) or len(name.rstrip(".")) == 1):
@@ -633,8 +644,8 @@ class MentionResolver:
         company name first, so NER can only tag the rest, or nothing (and NER itself sometimes splits
         a maker from its product). A known organisation directly followed by another name (an entity
         that is not itself known, or capitalised proper nouns), or an ORG directly followed by a
-        PRODUCT, is the first word of that longer name, which takes NER's label for the rest
-        (PRODUCT by default)."""
+        PRODUCT or another ORG ("Toyota | AI Ventures"), is the first word of that longer name,
+        which takes NER's label for the rest (PRODUCT by default)."""
         ents = list(doc.ents)
         by_start = {e.start: i for i, e in enumerate(ents)}
         changed = False
@@ -645,8 +656,8 @@ class MentionResolver:
             if not (known or e.label_ == "ORG") or e.end >= len(doc) or e[-1].whitespace_ != " ":
                 continue
             nxt = ents[by_start[e.end]] if e.end in by_start else None
-            if not known and (nxt is None or nxt.label_ not in ("PRODUCT", "WORK_OF_ART")):
-                continue  # NER split "Toyota | Camry V6" itself: only a product name continues it
+            if not known and (nxt is None or nxt.label_ not in ("PRODUCT", "WORK_OF_ART", "ORG")):
+                continue  # NER split "Toyota | Camry V6" or "Toyota | AI Ventures" itself: only a product or organisation name continues it
             if nxt is not None:
                 one_word_person = known and nxt.label_ == "PERSON" and len(nxt) == 1  # "Google Calendar"
                 if nxt.ent_id_ or not (nxt.label_ in EXTENDING_LABELS or one_word_person) \
@@ -943,8 +954,8 @@ class MentionResolver:
 
     def _add_proper_noun_runs(self, doc: Doc) -> None:
         """Names NER missed: a run of proper nouns, or of capitalised words English does not know
-        ('Redwood Partners', 'Zorbit'), outside any entity, is a name (an organisation unless
-        typed otherwise later). Headline lines (no lower-case word) are left to NER. Only the
+        ('Redwood Partners', 'Zorbit') or in camel case ('SoftTechVC'), outside any entity, is a
+        name (an organisation unless typed otherwise later). Headline lines (no lower-case word) are left to NER. Only the
         capitalised tokens outside entities, found on integer columns, are looked at one by one."""
         # a word English does not know, tagged as a nationality or group ("Quillbyte" as NORP), is
         # a name like any other capitalised unknown word
@@ -952,9 +963,11 @@ class MentionResolver:
             t.pos_ == "PROPN" and t.is_title and not self.known_word(t.lower_) for t in e)]
         if norp:
             doc.set_ents([], missing=norp, default="unmodified")
-        title, upper, iob, lower, alpha, length = doc.to_array(
-            [IS_TITLE, IS_UPPER, ENT_IOB, IS_LOWER, IS_ALPHA, LENGTH]).T.astype(np.int64)
-        capital = np.flatnonzero(((title == 1) | (upper == 1)) & ((iob == 2) | (iob == 0)))
+        title, upper, iob, lower, alpha, length, prefix = doc.to_array(
+            [IS_TITLE, IS_UPPER, ENT_IOB, IS_LOWER, IS_ALPHA, LENGTH, PREFIX]).T.astype(np.int64)
+        # a capital first letter: title case, upper case, or a name in camel case ("SoftTechVC")
+        capitalised = (title == 1) | (upper == 1) | np.isin(prefix, self.capital_letters)
+        capital = np.flatnonzero(capitalised & ((iob == 2) | (iob == 0)))
         long_lower = (lower == 1) & (alpha == 1) & (length > 3)
         new: list[Span] = []
         for sent in doc.sents:
@@ -978,15 +991,17 @@ class MentionResolver:
 
     def _name_like(self, tok: Token) -> bool:
         return tok.lower_ not in self.name_titles and tok.lower_.rstrip(".") not in self.honorifics \
-            and (tok.pos_ == "PROPN" or (tok.is_title and tok.is_alpha and len(tok) > 2 and not self.known_word(tok.lower_)))
+            and (tok.pos_ == "PROPN" or (tok.is_title and tok.is_alpha and len(tok) > 2 and not self.known_word(tok.lower_))
+                 or (len(tok) > 2 and camel_case(tok)))
 
     def _close_run(self, doc: Doc, sent: Span, run: list[Token], new: list[Span]) -> None:
         """Keep a run of name-like words as an organisation's name, unless it is one known word
-        opening the sentence or part of a job title."""
+        opening the sentence (a function word too: a sentence-opening "The" the tagger called a
+        proper noun) or part of a job title."""
         first = run[0]
         if len(run) > 5 or self._part_of_a_title(doc, run) or (
                 len(run) == 1 and first.i == sent.start
-                and (self.known_word(first.lower_) or self.known_word(first.lemma_.lower()))):
+                and (self.known_word(first.lower_) or self.known_word(first.lemma_.lower()) or first.is_stop)):
             return
         start = first.i
         while start - 2 >= sent.start and doc[start - 1].text == "-" and not doc[start - 1].whitespace_ \
