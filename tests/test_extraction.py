@@ -44,11 +44,11 @@ def test_agentless_passive_takes_the_company_in_context(nlp):
 
 
 def test_respectively_prices_pair_in_order(nlp):
-    text = ("Instagram was bought for $1b in 2012 by Facebook, and then Oculus and Whatsapp for $2b and $19b "
-            "in 2014 when Facebook was larger.")
+    text = ("Snapdeck was bought for $1b in 2013 by Facebook, and then Quellbox and Vantix for $3b and $12b "
+            "in 2016 when Facebook was growing fast.")
     _, facts = extract(nlp, text)
-    assert facts[("Meta", "acquired", "Oculus")]["price_usd"] == 2e9
-    assert facts[("Meta", "acquired", "WhatsApp")]["price_usd"] == 19e9
+    assert facts[("Meta", "acquired", "Quellbox")]["price_usd"] == 3e9
+    assert facts[("Meta", "acquired", "Vantix")]["price_usd"] == 12e9
 
 
 def test_possessive_product(nlp):
@@ -141,10 +141,10 @@ def test_model_called_name_is_typed_by_description(nlp):
 
 
 def test_wikipedia_link_identifies_entity(nlp):
-    text = "The lab hired [Yann](https://en.wikipedia.org/wiki/Yann_LeCun) last year."
+    text = "The lab hired [Geoff](https://en.wikipedia.org/wiki/Geoffrey_Hinton) last year."
     rec, _ = extract(nlp, text)
     ent = next(e for e in rec["entities"].values() if e["type"] == "Person")
-    assert ent["wikidata"] == "Q3571662" and ent["label"] == "Yann LeCun"
+    assert ent["wikidata"] == "Q92894" and ent["label"] == "Geoffrey Hinton"
 
 
 def test_sentence_offsets_slice_the_text(nlp):
@@ -156,48 +156,48 @@ def test_sentence_offsets_slice_the_text(nlp):
 
 
 def test_serves_as_title(nlp):
-    _, facts = extract(nlp, "Dana Whitfield serves as the Executive Vice President of Halcyon Analytics Corporation.")
+    _, facts = extract(nlp, "Dana Whitfield serves as the Senior Vice President of Halcyon Analytics Corporation.")
     f = facts[("Dana Whitfield", "worksFor", "Halcyon Analytics Corporation")]
     assert "Vice President" in f["role"]
 
 
 def test_sold_to(nlp):
-    _, facts = extract(nlp, "In 1990 the truck maker Pegaso Motors was sold to Iveco.")
-    assert ("Iveco", "acquired", "Pegaso Motors") in facts
+    _, facts = extract(nlp, "In 1997 the bus maker Trelvane Motors was sold to Quorra Industries.")
+    assert ("Quorra Industries", "acquired", "Trelvane Motors") in facts
 
 
 def test_word_inside_a_quoted_title_is_not_an_entity(nlp):
-    rec, _ = extract(nlp, 'The lab was compared to the "Lord of the Rings" villain by Microsoft staff.')
-    assert "Rings" not in {e["label"] for e in rec["entities"].values()}
+    rec, _ = extract(nlp, 'The lab was compared to the "Wizard of the Dunes" villain by Microsoft staff.')
+    assert "Dunes" not in {e["label"] for e in rec["entities"].values()}
     assert "Microsoft" in {e["label"] for e in rec["entities"].values()}
 
 
 # --- document-level typing and boundaries (session 3) ---
 
 def test_title_line_is_its_own_sentence(nlp):
-    rec, facts = extract(nlp, "Zephyr Q\n\nZephyr Q is a discontinued media player developed by Google.\n"
-                              "The Zephyr Q was praised for its design.")
+    rec, facts = extract(nlp, "Zephyr Q\n\nZephyr Q is a retired smart speaker developed by Google.\n"
+                              "The Zephyr Q was praised for its sound.")
     assert ("Google", "developed", "Zephyr Q") in facts
     assert not any(e["label"] == "Zephyr" for e in rec["entities"].values())
 
 
 def test_known_company_prefix_joins_the_product_name(nlp):
-    rec, facts = extract(nlp, "Samsung said the Samsung Galaxy S9 sold well.")
-    assert "Samsung Galaxy S9" in {e["label"] for e in rec["entities"].values()}
+    rec, facts = extract(nlp, "Sony said the Sony Xperion Z5 sold well.")
+    assert "Sony Xperion Z5" in {e["label"] for e in rec["entities"].values()}
 
 
 def test_acronym_spelled_by_preceding_words(nlp):
-    rec, facts = extract(nlp, "Ola Nordmann (born 3 May 1950) is a Norwegian engineer and former CEO of "
-                              "Norges Vassdragsbanen (NVB).")
+    rec, facts = extract(nlp, "Aino Laine (born 12 June 1961) is a Finnish chemist and former CEO of "
+                              "Suomen Ratatehdas (SRT).")
     ents = {e["label"]: e for e in rec["entities"].values()}
-    assert ents["Ola Nordmann"]["type"] == "Person"
-    assert "NVB" in ents["Norges Vassdragsbanen"]["aliases"]
-    f = facts[("Ola Nordmann", "ceoOf", "Norges Vassdragsbanen")]
+    assert ents["Aino Laine"]["type"] == "Person"
+    assert "SRT" in ents["Suomen Ratatehdas"]["aliases"]
+    f = facts[("Aino Laine", "ceoOf", "Suomen Ratatehdas")]
     assert f["former"] is True
 
 
 def test_comma_splits_an_ner_span_and_an_investor_stays_a_person(nlp):
-    _, facts = extract(nlp, "Dana Kovacs is an American investor. Prior to Bridgewater, Kovacs founded "
+    _, facts = extract(nlp, "Dana Kovacs is an American investor. Prior to Fairwater, Kovacs founded "
                             "Northgate Capital Partners.")
     assert ("Dana Kovacs", "founded", "Northgate Capital Partners") in facts
 
@@ -205,145 +205,146 @@ def test_comma_splits_an_ner_span_and_an_investor_stays_a_person(nlp):
 
 
 def test_belongs_to_and_owner_apposition(nlp):
-    _, facts = extract(nlp, "Seddon Atkinson belonged to the state-owned INI holding.")
-    assert ("Seddon Atkinson", "parentOrganization", "INI") in facts
-    _, facts = extract(nlp, "Property Brothers debuted on the W Network in 2011 and aired on the channel until "
-                            "its owner, Corus Entertainment, decided to shift the channel's focus.")
-    assert ("W Network", "parentOrganization", "Corus Entertainment") in facts
+    _, facts = extract(nlp, "Brannock Haulage belonged to the publicly owned IRV group.")
+    assert ("Brannock Haulage", "parentOrganization", "IRV") in facts
+    _, facts = extract(nlp, "Garden Rivals premiered on the Tango Network in 2014 and stayed on the network until "
+                            "its owner, Halvane Media, chose to refocus the network on sport.")
+    assert ("Tango Network", "parentOrganization", "Halvane Media") in facts
 
 
 def test_inverted_copula_title(nlp):
-    _, facts = extract(nlp, "The current president of the Rockefeller Brothers Fund is Stephen Heintz.")
-    assert ("Stephen Heintz", "leads", "Rockefeller Brothers Fund") in facts
+    _, facts = extract(nlp, "The current president of the Marlowe Family Fund is Priya Castellan.")
+    assert ("Priya Castellan", "leads", "Marlowe Family Fund") in facts
 
 
 def test_named_chair_and_society_membership_are_not_employment(nlp):
-    _, facts = extract(nlp, "Anna Berg is the Freshfields Professor of Commercial Law at the University of Oxford. "
-                            "Berg is a member of the European Academy of Sciences and Arts.")
-    assert ("Anna Berg", "worksFor", "University of Oxford") in facts
-    assert not any(s == "Anna Berg" and o in ("Freshfields", "European Academy of Sciences and Arts")
+    _, facts = extract(nlp, "Anna Berg is the Ashfields Professor of Maritime Law at the University of Dunmore. "
+                            "Berg is a member of the Nordic Academy of Letters and Sciences.")
+    assert ("Anna Berg", "worksFor", "University of Dunmore") in facts
+    assert not any(s == "Anna Berg" and o in ("Ashfields", "Nordic Academy of Letters and Sciences")
                    for s, _, o in facts)
 
 
 
 
 def test_plural_possessive_stays_inside_a_name(nlp):
-    rec, _ = extract(nlp, "The film angered the Democratic People's Republic of Korea.")
+    rec, _ = extract(nlp, "The film angered the Free People's Republic of Veloria.")
     labels = {e["label"] for e in rec["entities"].values()}
-    assert "Democratic People" not in labels
+    assert "Free People" not in labels
 
 
 def test_possessed_part_noun_but_not_a_sister(nlp):
-    _, facts = extract(nlp, "He was the head trainer for WWE's developmental system NXT until 2015.")
-    assert ("NXT", "parentOrganization", "WWE") in facts
-    _, facts = extract(nlp, "Vortex is a music channel. Vortex showed programmes from its sister channels "
-                            "MTV and VH1.")
+    _, facts = extract(nlp, "He was the lead instructor for GWA's developmental system NXL until 2017.")
+    assert ("NXL", "parentOrganization", "GWA") in facts
+    _, facts = extract(nlp, "Vortex is a music channel. Vortex also ran shows from its sister channels "
+                            "ZTV and PLS.")
     assert not any(p == "parentOrganization" for _, p, _ in facts)
 
 
 def test_office_title_is_not_an_organisation(nlp):
-    rec, _ = extract(nlp, "In 2014 Thandi Mokoena was appointed Minister of Public Service and Administration.")
+    rec, _ = extract(nlp, "In 2014 Thandi Mokoena was appointed Minister of Public Transport and Roads.")
     assert not any(e["label"].startswith("Minister") for e in rec["entities"].values())
 
 
 def test_staff_working_on_a_product_act_for_their_organisation(nlp):
-    _, facts = extract(nlp, "Meta is a social media company. Several years ago, AI researchers were working "
-                            "on a chatbot called Tamagobot.")
-    assert ("Meta", "developed", "Tamagobot") in facts
+    _, facts = extract(nlp, "Meta is a social media company. Last spring, AI scientists were working "
+                            "on an assistant called Brindlebot.")
+    assert ("Meta", "developed", "Brindlebot") in facts
     _, facts = extract(nlp, "Kestrel Labs is a startup. Engineers at Google were working on a model called Quillon.")
     assert ("Google", "developed", "Quillon") in facts
     assert ("Kestrel Labs", "developed", "Quillon") not in facts
 
 
 def test_unrecognised_name_before_birth_date_is_a_person_with_coordinated_jobs(nlp):
-    rec, facts = extract(nlp, "Mara Quell\n\nMara Quell (born 1978) is an American artist.\nShe currently teaches "
-                              "at Antioch College and previously taught at Northwestern University.")
+    rec, facts = extract(nlp, "Mara Quell\n\nMara Quell (born 1981) is a Canadian sculptor.\nShe now teaches "
+                              "at Larkfield College and formerly taught at Dunmore University.")
     assert {e["label"]: e["type"] for e in rec["entities"].values()}["Mara Quell"] == "Person"
-    assert ("Mara Quell", "worksFor", "Antioch College") in facts
-    assert ("Mara Quell", "worksFor", "Northwestern University") in facts
+    assert ("Mara Quell", "worksFor", "Larkfield College") in facts
+    assert ("Mara Quell", "worksFor", "Dunmore University") in facts
 
 
 def test_described_series_noun_stands_for_its_compound_name(nlp):
-    _, facts = extract(nlp, "The Orion Q (Quick) series is a line of high-end mobile devices produced by "
-                            "Zentek Electronics, a division of Zentek.")
+    _, facts = extract(nlp, "The Orion Q (Quick) series is a family of budget tablets produced by "
+                            "Zentek Electronics, a subsidiary of Zentek.")
     assert ("Zentek Electronics", "developed", "Orion Q") in facts
 
 
 def test_what_is_developed_by_someone_is_a_product_and_its_agent_a_maker(nlp):
-    rec, facts = extract(nlp, "Zorblax was developed by Taito in 1986.")
+    rec, facts = extract(nlp, "Zorblax was developed by Kestrix in 1993.")
     types = {e["label"]: e["type"] for e in rec["entities"].values()}
-    assert types["Zorblax"] == "Product" and types["Taito"] == "Company"
-    assert facts[("Taito", "developed", "Zorblax")]["date"] == "1986"
+    assert types["Zorblax"] == "Product" and types["Kestrix"] == "Company"
+    assert facts[("Kestrix", "developed", "Zorblax")]["date"] == "1993"
 
 
 # --- discourse: definite descriptions, "it", titles --------------------------------------------
 
 def test_it_refers_to_the_product_the_previous_sentence_is_about(nlp):
-    _, facts = extract(nlp, "Skyhopper Racing is a racing video game published by Nintendo for the Wii. "
-                            "It was developed by Monster Games.")
-    assert ("Monster Games", "developed", "Skyhopper Racing") in facts
-    assert ("Monster Games", "developed", "Nintendo") not in facts
+    _, facts = extract(nlp, "Skyhopper Racing is a flying video game published by Quorra Interactive for the "
+                            "Zenbox. It was developed by Brackwater Games.")
+    assert ("Brackwater Games", "developed", "Skyhopper Racing") in facts
+    assert ("Brackwater Games", "developed", "Quorra Interactive") not in facts
 
 
 def test_the_channel_refers_to_the_channel_just_named(nlp):
-    _, facts = extract(nlp, "Zeta Music was a music video channel in the United Kingdom. "
-                            "The channel was owned by Viacom International Media Networks.")
-    assert ("Zeta Music", "parentOrganization", "Viacom International Media Networks") in facts
+    _, facts = extract(nlp, "Zeta Music was a music video channel in Portugal. "
+                            "The channel was owned by Halvane Broadcast Group.")
+    assert ("Zeta Music", "parentOrganization", "Halvane Broadcast Group") in facts
 
 
 def test_a_definite_description_of_another_kind_finds_no_antecedent(nlp):
     # "the game" cannot be the company that was the previous subject
-    _, facts = extract(nlp, "Orbix is a software company in Ohio. The game was developed by Monster Games.")
-    assert not any(s == "Monster Games" and o == "Orbix" for s, _, o in facts)
+    _, facts = extract(nlp, "Orbix is a software company in Ohio. The game was developed by Brackwater Games.")
+    assert not any(s == "Brackwater Games" and o == "Orbix" for s, _, o in facts)
 
 
 def test_colon_title_is_one_name(nlp):
-    rec, facts = extract(nlp, "Skyhopper: Cloud Racing\n\nSkyhopper: Cloud Racing is a game for the Wii. "
-                              "It was developed by Monster Games.")
+    rec, facts = extract(nlp, "Skyhopper: Cloud Racing\n\nSkyhopper: Cloud Racing is a game for the Zenbox. "
+                              "It was developed by Brackwater Games.")
     labels = {e["label"] for e in rec["entities"].values()}
     assert "Skyhopper: Cloud Racing" in labels and "Cloud Racing" not in labels
-    assert ("Monster Games", "developed", "Skyhopper: Cloud Racing") in facts
+    assert ("Brackwater Games", "developed", "Skyhopper: Cloud Racing") in facts
 
 
 def test_qualified_title_types_its_subject_even_when_the_word_is_common(nlp):
-    # "mono" also occurs as a common word; the title "(software)" says Mono is a product
-    rec, facts = extract(nlp, "Mono (software)\n\nMono is a free software framework. Originally by Ximian, "
-                              "it was later acquired by Novell. The word mono means one.")
+    # "tundra" also occurs as a common word; the title "(software)" says Tundra is a product
+    rec, facts = extract(nlp, "Tundra (software)\n\nTundra is a free software toolkit. Originally by Quelto, "
+                              "it was later acquired by Vantix Systems. The word tundra means a cold plain.")
     ents = {e["label"]: e for e in rec["entities"].values()}
-    assert ents["Mono"]["type"] == "Product"
-    assert ("Novell", "acquired", "Mono") in facts
+    assert ents["Tundra"]["type"] == "Product"
+    assert ("Vantix Systems", "acquired", "Tundra") in facts
 
 
 def test_full_stop_glued_to_a_word_ends_no_sentence(nlp):
-    document = text_to_document("t", "It runs on the.NET Foundation stack and on Linux. It is fast.", kind="auto")
+    document = text_to_document("t", "It runs on the.QRX Core stack and on Linux. It is fast.", kind="auto")
     doc = nlp(prepare(nlp, document))
-    assert [s.text.strip() for s in doc.sents] == ["It runs on the.NET Foundation stack and on Linux.", "It is fast."]
+    assert [s.text.strip() for s in doc.sents] == ["It runs on the.QRX Core stack and on Linux.", "It is fast."]
 
 
 def test_a_purchase_anyone_could_make_is_no_acquisition(nlp):
-    _, facts = extract(nlp, "Skyhopper Racing is a racing video game published by Nintendo for the Wii. "
-                            "The game could be bought packaged with or without the Wii Wheel.")
+    _, facts = extract(nlp, "Skyhopper Racing is a flying video game published by Quorra Interactive for the "
+                            "Zenbox. The game could be bought bundled with the Zenbox Yoke or on its own.")
     assert not any(p == "acquired" for _, p, _ in facts)
 
 
 def test_arcade_game_name_tagged_as_a_place_is_a_product(nlp):
-    rec, _ = extract(nlp, "It was influenced by the 1972 Atari arcade game Pong.")
+    rec, _ = extract(nlp, "It was inspired by the 1979 Konvali arcade game Zanbar.")
     ents = {e["label"]: e for e in rec["entities"].values()}
-    assert ents["Pong"]["type"] == "Product"
+    assert ents["Zanbar"]["type"] == "Product"
 
 
 # --- names ---------------------------------------------------------------------------------------
 
 def test_known_company_followed_by_a_one_word_name_is_its_product(nlp):
-    rec, facts = extract(nlp, "Springboard works with Google Docs, Google Drive and Google Calendar, "
+    rec, facts = extract(nlp, "Tallybird works with Google Sheets, Google Photos and Google Keep, "
                               "Google said.")
     labels = {e["label"] for e in rec["entities"].values()}
-    assert "Google Calendar" in labels and "Calendar" not in labels
+    assert "Google Keep" in labels and "Keep" not in labels
 
 
 def test_the_rest_of_a_name_the_kb_cut_is_no_name_of_its_own(nlp):
     # the KB knows "Llama" and "Stanford CRFM": what follows them is the end of a longer name
-    rec, _ = extract(nlp, "The Llama Turbo family is out. It trailed rivals on the Stanford CRFM HELM benchmarks.")
+    rec, _ = extract(nlp, "The Llama Turbo family is out. It lagged behind rivals on the Stanford CRFM Zenith "
+                          "leaderboard.")
     assert sorted((e["label"], e["type"]) for e in rec["entities"].values()) == [
         ("LLaMA", "AIModel"), ("Stanford CRFM", "ResearchLab")]
 
@@ -389,7 +390,7 @@ def test_a_camel_case_name_is_a_name_and_an_opening_the_is_not(nlp):
 
 
 def test_two_organisation_names_ner_split_are_one_name(nlp):
-    # NER sometimes ends a name early and starts another at its next word ("Toyota | AI Ventures")
+    # NER sometimes ends a name early and starts another at its next word ("Norvik | AI Ventures")
     from spacy.tokens import Span
     doc = nlp.make_doc("Funding came from Norvik AI Ventures and others.")
     for _, proc in nlp.pipeline:
@@ -402,79 +403,79 @@ def test_two_organisation_names_ner_split_are_one_name(nlp):
 
 
 def test_company_apps_including_a_list(nlp):
-    _, facts = extract(nlp, "The assistant searches all associated Google apps, including Gmail and Google Docs.")
+    _, facts = extract(nlp, "The plugin indexes several Google apps, including Gmail and Google Photos.")
     assert ("Google", "developed", "Gmail") in facts
 
 
 def test_a_product_that_is_a_service_of_an_organisation_is_owned_by_it(nlp):
-    _, facts = extract(nlp, "The line is administered by MARC, a service of the Maryland Transit Administration.")
-    assert ("MARC", "ownedBy", "Maryland Transit Administration") in facts
+    _, facts = extract(nlp, "The route is run by QLINK, a service of the Dunmore Regional Transport Authority.")
+    assert ("QLINK", "ownedBy", "Dunmore Regional Transport Authority") in facts
 
 
 def test_honorific_picks_the_surname_among_two_people(nlp):
-    rec, facts = extract(nlp, "Ronald Leonard studied with Leonard Rose. Mr. Leonard later taught at the "
-                              "Eastman School of Music.")
-    assert ("Ronald Leonard", "worksFor", "Eastman School of Music") in facts
-    assert ("Leonard Rose", "worksFor", "Eastman School of Music") not in facts
+    rec, facts = extract(nlp, "Martin Howard studied with Howard Pell. Mr. Howard later taught at the "
+                              "Harwick Conservatory.")
+    assert ("Martin Howard", "worksFor", "Harwick Conservatory") in facts
+    assert ("Howard Pell", "worksFor", "Harwick Conservatory") not in facts
 
 
 def test_lone_word_listed_among_universities_is_a_university(nlp):
-    rec, _ = extract(nlp, "Horst Eidenmüller is a lawyer. He was visiting professor at Harvard (2011), "
-                          "Tulane (2011), NYU (2013 and 2015), and Stanford (2015).")
+    rec, _ = extract(nlp, "Petra Lindqvist is a lawyer. She was visiting professor at Yale (2009), "
+                          "Brackenridge (2010), MIT (2012 and 2014), and Princeton (2016).")
     ents = {e["label"]: e for e in rec["entities"].values()}
-    assert ents["Tulane"]["type"] == "University"
+    assert ents["Brackenridge"]["type"] == "University"
 
 
 # --- employment and founding ---------------------------------------------------------------------
 
 def test_serving_on_a_team_or_faculty_of_an_organisation(nlp):
-    _, facts = extract(nlp, "David Bohigian is a banker. Earlier, Bohigian served on the core management team "
-                            "of Bridgewater Associates.")
-    assert ("David Bohigian", "worksFor", "Bridgewater Associates") in facts
-    _, facts = extract(nlp, "Ronald Leonard is a cellist. He is currently on the faculties of the Colburn "
+    _, facts = extract(nlp, "Omar Haddad is a banker. Before that, Haddad served on the senior leadership team "
+                            "of Kestrel Associates.")
+    assert ("Omar Haddad", "worksFor", "Kestrel Associates") in facts
+    _, facts = extract(nlp, "Ilse Brandvold is a violist. She is now on the faculties of the Marlowe "
                             "School of Music.")
-    assert ("Ronald Leonard", "worksFor", "Colburn School of Music") in facts
+    assert ("Ilse Brandvold", "worksFor", "Marlowe School of Music") in facts
 
 
 
 
 def test_the_firm_he_founded(nlp):
-    _, facts = extract(nlp, "David Bohigian is a banker. Bohigian joined Idealab after it acquired the venture "
-                            "capital firm he founded, VenCatalyst.")
-    assert ("David Bohigian", "founded", "VenCatalyst") in facts
-    assert ("Idealab", "acquired", "VenCatalyst") in facts
+    _, facts = extract(nlp, "Omar Haddad is a banker. Haddad joined Sparkhouse after it acquired the investment "
+                            "firm he founded, Quillstone.")
+    assert ("Omar Haddad", "founded", "Quillstone") in facts
+    assert ("Sparkhouse", "acquired", "Quillstone") in facts
 
 
 
 
 def test_maker_compounded_before_a_described_name_stays_the_maker(nlp):
-    _, facts = extract(nlp, "Breakout was influenced by the 1972 Atari arcade game Pong.")
-    assert ("Atari", "developed", "Pong") in facts
+    _, facts = extract(nlp, "Starfall was inspired by the 1979 Konvali arcade game Zanbar.")
+    assert ("Konvali", "developed", "Zanbar") in facts
 
 
 
 
 def test_whoever_supervises_a_doctorate_is_a_person(nlp):
     # the small model tags some supervisors ORG; "under the supervision of X" types them
-    rec, facts = extract(nlp, "Halvard Lindqvist earned his doctorate from the University of Turku in 1971, under "
-                              "the supervision of Klaus Wagner and Maria Ekholm.")
+    rec, facts = extract(nlp, "Halvard Lindqvist completed his doctorate at the University of Turku in 1971, under "
+                              "the supervision of Joonas Rautio and Maria Ekholm.")
     types = {e["label"]: e["type"] for e in rec["entities"].values()}
-    assert types["Klaus Wagner"] == "Person" and types["Maria Ekholm"] == "Person"
-    assert ("Klaus Wagner", "worksFor", "University of Turku") in facts
+    assert types["Joonas Rautio"] == "Person" and types["Maria Ekholm"] == "Person"
+    assert ("Joonas Rautio", "worksFor", "University of Turku") in facts
     assert ("Halvard Lindqvist", "worksFor", "University of Turku") not in facts
 
 
 def test_a_long_chain_of_references_back_does_not_recurse(nlp):
     # each "The game" refers to the subject before it; 1,200 of them once overflowed Python's stack
-    text = ("Skyhopper Racing is a racing video game published by Nintendo for the Wii. "
-            + "The game was praised. " * 1200 + "It was developed by Monster Games.")
+    text = ("Skyhopper Racing is a flying video game published by Quorra Interactive for the Zenbox. "
+            + "The game was praised. " * 1200 + "It was developed by Brackwater Games.")
     _, facts = extract(nlp, text)
-    assert ("Monster Games", "developed", "Skyhopper Racing") in facts
+    assert ("Brackwater Games", "developed", "Skyhopper Racing") in facts
 
 
 def test_proper_noun_before_a_company_title_names_the_employer(nlp):
-    # NER misses "Eskom"-like names before a title, or takes them for one-word people
-    rec, facts = extract(nlp, "Prosecutors said that Tarvex chairperson John Dlamini wanted the licence ended.")
+    # NER misses one-word company names like "Tarvex" before a title, or takes them for one-word people
+    rec, facts = extract(nlp, "Reporters said that Tarvex chairperson John Dlamini had approved the merger.")
     types = {e["label"]: e["type"] for e in rec["entities"].values()}
     assert types == {"Tarvex": "Company", "John Dlamini": "Person"}
     assert ("John Dlamini", "leads", "Tarvex") in facts
