@@ -107,17 +107,17 @@ class Candidate:
     trigger: int | None = None  # the token the pair's path meets at (the relation's word, if any)
 
 
-def occurrences(doc: Doc) -> dict[int, list[Occurrence]]:
+def occurrences(doc: Doc, words: "DocWords") -> dict[int, list[Occurrence]]:
     """Per sentence start: the entities named or referred to in it, in text order."""
     out: dict[int, list[Occurrence]] = defaultdict(list)
     clusters = doc._.kg_clusters
+    sent_start = words.sent_start
     for m in doc._.kg_mentions:
         if m._.kg_key in clusters:
-            out[m.sent.start].append(Occurrence(m._.kg_key, m.root.i, m.start, m.end, "name"))
+            out[sent_start[m.start]].append(Occurrence(m._.kg_key, m.root.i, m.start, m.end, "name"))
     for i, key in (doc._.kg_referents or {}).items():
         if key in clusters:
-            tok = doc[i]
-            out[tok.sent.start].append(Occurrence(key, i, i, i + 1, "ref"))
+            out[sent_start[i]].append(Occurrence(key, i, i, i + 1, "ref"))
     for occ in out.values():
         occ.sort(key=lambda o: (o.start, o.kind))
     return out
@@ -146,11 +146,11 @@ def focus(doc: Doc, by_sent: dict[int, list[Occurrence]]) -> list[Occurrence]:
 def candidates(doc: Doc) -> list[Candidate]:
     """Every candidate pair of the document with its features, in a fixed order."""
     clusters = doc._.kg_clusters
-    by_sent = occurrences(doc)
+    words = DocWords(doc)
+    by_sent = occurrences(doc, words)
     topics = focus(doc, by_sent)
     topic = topics[0].key if topics else None
     types = {k: loose_type(c) for k, c in clusters.items()}
-    words = DocWords(doc)
     rules: dict[tuple, list] = defaultdict(list)
     for f in doc._.kg_facts or ():
         if f.predicate not in EVENT_ONLY:  # mergers are events the scorer passes on (kg.nlp.scorer)
@@ -158,7 +158,7 @@ def candidates(doc: Doc) -> list[Candidate]:
     out: list[Candidate] = []
     previous: list[Occurrence] = []
     memory: dict[str, list] = {}
-    for sent in doc.sents:
+    for sent in words.sents:
         occ = by_sent.get(sent.start, [])
         best: dict[tuple[str, str], tuple[tuple, Occurrence, Occurrence]] = {}
         ranks: dict[tuple[int, int], tuple] = {}  # the path is the same both ways: walk it once
@@ -253,8 +253,9 @@ _MONEY_SIGNS = {"$", "€", "£"}
 class DocWords:
     """What the feature functions read of every token, found once per document on integer columns
     (`Doc.to_array`) and kept as plain lists: a token's lemma (numbers and money folded), lower
-    form, dependency label, tag, head and children, its trigger classes, and per sentence its
-    classes and verbs. The features then walk integers, not spaCy Token objects."""
+    form, dependency label, tag, head and children, its trigger classes and its sentence's start;
+    the sentences, and per sentence its classes and verbs. The features then walk integers, not
+    spaCy Token objects."""
 
     def __init__(self, doc: Doc):
         array = doc.to_array([LEMMA, LOWER, POS, DEP, TAG, HEAD, LIKE_NUM, ENT_TYPE, ENT_IOB])
@@ -291,7 +292,10 @@ class DocWords:
             if pos == verb:
                 verbs[i] = self.lemma[i]
         self.sentence: dict[int, list[str]] = {}
-        for sent in doc.sents:
+        self.sents = list(doc.sents)  # each walk of doc.sents builds a Token per token
+        self.sent_start = [0] * n  # per token: where its sentence starts
+        for sent in self.sents:
+            self.sent_start[sent.start:sent.end] = [sent.start] * (sent.end - sent.start)
             found = sorted({c for i in range(sent.start, sent.end) for c in self.classes.get(i, ())})
             lemmas = sorted({verbs[i] for i in range(sent.start, sent.end) if i in verbs})
             self.sentence[sent.start] = [f"strig={c}" for c in found] + [f"sv={w}" for w in lemmas]

@@ -43,6 +43,11 @@ class Fact:
     attrs: dict = field(default_factory=dict)
 
 
+def _whole_word(*words: str) -> re.Pattern:
+    """Any of the words, not inside a longer word or hyphenated compound."""
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])")
+
+
 class RelationExtractor:
     def __init__(self, nlp: Language):
         self.matcher = TreeMatcher(nlp.vocab)
@@ -55,6 +60,9 @@ class RelationExtractor:
             self.specs[spec["id"]] = spec
         self.titles = sorted(((w, p) for p, ws in LEX["titles"].items() for w in ws), key=lambda x: -len(x[0]))
         self.title_words = {w.split()[-1] for w, _ in self.titles}
+        # a title word as a whole word of a role, compiled once (longest first: the first match wins)
+        self.title_patterns = [(_whole_word(w), p) for w, p in self.titles]
+        self.topic_fallback_title = _whole_word(*LEX["topic_fallback_titles"])
         self.hedges = set(LEX["hedge_lemmas"])
         self.negations = set(LEX["negation_words"])
         self.former = set(LEX["former_markers"])
@@ -90,7 +98,7 @@ class RelationExtractor:
         return sorted(out, key=lambda t: t.i)
 
     def _key(self, doc: Doc, tok: Token, ctx: "DocContext", depth: int = 0) -> str | None:
-        keys = doc._.kg_token_keys
+        keys = ctx.token_keys
         if tok.i in keys:
             return keys[tok.i]
         if depth > 2:
@@ -386,8 +394,8 @@ class RelationExtractor:
         low = role.lower()
         if re.search(r"\b(head|director|chief|leader|manager) of [a-z]", low) and not re.search(r"\bchief executive\b", low):
             return "worksFor"
-        for word, pred in self.titles:
-            if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", low):
+        for pattern, pred in self.title_patterns:
+            if pattern.search(low):
                 return pred
         return None
 
@@ -401,7 +409,7 @@ class RelationExtractor:
         conf = 0.85
         if not orgs:
             has_complement = any(c.dep_ == "prep" and c.lower_ == "of" for c in title.children)
-            if not topic_fallback or has_complement or not ctx.topic_org or not any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", role.lower()) for w in LEX["topic_fallback_titles"]):
+            if not topic_fallback or has_complement or not ctx.topic_org or not self.topic_fallback_title.search(role.lower()):
                 return []
             orgs, conf = [ctx.topic_org], 0.55 if former else 0.6
         if self.is_hedged(title, climb=False):
@@ -500,10 +508,11 @@ class DocContext:
         self._subjects_done = 0  # sentences before this index have their subject cached
         self.led_orgs: dict[str, list[str]] = defaultdict(list)
         self.ent_starts = {e.start: e for e in doc.ents}  # doc.ents rebuilds every span on access
+        self.token_keys: dict[int, str] = doc._.kg_token_keys  # read once: each `doc._` builds an object
 
     def nearest_person_before(self, tok: Token) -> str | None:
         for t in reversed(list(self.doc[tok.sent.start:tok.i])):
-            k = self.doc._.kg_token_keys.get(t.i)
+            k = self.token_keys.get(t.i)
             if k and self.clusters[k].type == "Person":
                 return k
         return None
@@ -538,12 +547,12 @@ class DocContext:
                 key = self.rx._key(self.doc, c, self)
                 if key is None:
                     for cc in c.subtree:
-                        if cc.i in self.doc._.kg_token_keys:
-                            key = self.doc._.kg_token_keys[cc.i]
+                        if cc.i in self.token_keys:
+                            key = self.token_keys[cc.i]
                             break
                 break
         else:  # no subject: a name heads the sentence ("Excitebots: Trick Racing, ..., is a game")
-            key = self.doc._.kg_token_keys.get(root.i)
+            key = self.token_keys.get(root.i)
         self._subject_cache[i] = key
         return key
 
@@ -579,7 +588,7 @@ class DocContext:
         if tok.lower_ in ("its", "their"):
             # nearest preceding organisation in the sentence
             for t in reversed(list(self.doc[tok.sent.start:tok.i])):
-                k = self.doc._.kg_token_keys.get(t.i)
+                k = self.token_keys.get(t.i)
                 if k and self.types_ok(k, ["Org"]):
                     return k
             want = "Organization"
@@ -597,7 +606,7 @@ class DocContext:
                 return k
         if want == "Thing":  # "Bohigian joined Idealab after it acquired ...": the nearest thing before
             for t in reversed(self.doc[tok.sent.start:tok.i]):
-                k = self.doc._.kg_token_keys.get(t.i)
+                k = self.token_keys.get(t.i)
                 if k and self._compatible(k, want):
                     return k
         return None
@@ -617,8 +626,8 @@ class DocContext:
         prev = self.previous(sent)
         if prev is None:
             return None
-        people = {self.doc._.kg_token_keys[t.i] for t in prev if t.i in self.doc._.kg_token_keys
-                  and self.clusters[self.doc._.kg_token_keys[t.i]].type == "Person"}
+        people = {self.token_keys[t.i] for t in prev if t.i in self.token_keys
+                  and self.clusters[self.token_keys[t.i]].type == "Person"}
         return people.pop() if len(people) == 1 else None
 
     def context_subject(self, trigger: Token, spec: dict) -> list[str]:
@@ -629,7 +638,7 @@ class DocContext:
             if c.dep_ in ("nsubjpass", "dobj") or (c.dep_ == "conj" and c.pos_ in ("PROPN", "NOUN")):
                 objects |= set(self.rx.keys_at(self.doc, c, self))
         for t in trigger.sent:
-            k = self.doc._.kg_token_keys.get(t.i)
+            k = self.token_keys.get(t.i)
             if k and k not in objects and self.types_ok(k, ["Org"]) and self.clusters[k].type in ("Company", "Organization"):
                 return [k]
         return [self.topic_org] if self.topic_org and self.topic_org not in objects else []
