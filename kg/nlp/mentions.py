@@ -136,7 +136,8 @@ class MentionResolver:
     def __init__(self, nlp: Language, kb: KnowledgeBase):
         self.kb = kb
         # PREFIX hashes of the capital letters, as `Doc.to_array` gives them (signed)
-        self.capital_letters = np.array([nlp.vocab.strings.add(c) for c in string.ascii_uppercase], dtype=np.uint64).astype(np.int64)
+        self.capital_letters = np.array([nlp.vocab.strings.add(c) for c in string.ascii_uppercase],
+                                        dtype=np.uint64).astype(np.int64)
         self.alias_matcher = Matcher(nlp.vocab)
         # a token inside an entity the graph keeps: a native attribute, so the Matcher tests it in C
         labels = {"non_graph_labels": ["", *sorted(NON_GRAPH_LABELS)]}
@@ -657,7 +658,7 @@ class MentionResolver:
                 continue
             nxt = ents[by_start[e.end]] if e.end in by_start else None
             if not known and (nxt is None or nxt.label_ not in ("PRODUCT", "WORK_OF_ART", "ORG")):
-                continue  # NER split "Toyota | Camry V6" or "Toyota | AI Ventures" itself: only a product or organisation name continues it
+                continue  # NER split "Toyota | Camry V6", "Toyota | AI Ventures": a product or an organisation
             if nxt is not None:
                 one_word_person = known and nxt.label_ == "PERSON" and len(nxt) == 1  # "Google Calendar"
                 if nxt.ent_id_ or not (nxt.label_ in EXTENDING_LABELS or one_word_person) \
@@ -955,8 +956,9 @@ class MentionResolver:
     def _add_proper_noun_runs(self, doc: Doc) -> None:
         """Names NER missed: a run of proper nouns, or of capitalised words English does not know
         ('Redwood Partners', 'Zorbit') or in camel case ('SoftTechVC'), outside any entity, is a
-        name (an organisation unless typed otherwise later). Headline lines (no lower-case word) are left to NER. Only the
-        capitalised tokens outside entities, found on integer columns, are looked at one by one."""
+        name (an organisation unless typed otherwise later). Headline lines (no lower-case word)
+        are left to NER. Only the capitalised tokens outside entities, found on integer columns,
+        are looked at one by one."""
         # a word English does not know, tagged as a nationality or group ("Quillbyte" as NORP), is
         # a name like any other capitalised unknown word
         norp = [e for e in doc.ents if e.label_ == "NORP" and all(

@@ -409,7 +409,8 @@ class RelationExtractor:
         conf = 0.85
         if not orgs:
             has_complement = any(c.dep_ == "prep" and c.lower_ == "of" for c in title.children)
-            if not topic_fallback or has_complement or not ctx.topic_org or not self.topic_fallback_title.search(role.lower()):
+            if not topic_fallback or has_complement or not ctx.topic_org \
+                    or not self.topic_fallback_title.search(role.lower()):
                 return []
             orgs, conf = [ctx.topic_org], 0.55 if former else 0.6
         if self.is_hedged(title, climb=False):
