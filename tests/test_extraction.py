@@ -73,6 +73,23 @@ def test_title_before_name(nlp):
     assert f["role"] == "Chief Financial Officer"
 
 
+def test_coordinated_titles_before_a_name_each_hold(nlp):
+    # the parser makes the first title the head and the name its conjunct: the run is read off the words
+    _, facts = extract(nlp, "Brontel co-founder and CEO Maya Orlov said the deal will help.")
+    assert facts[("Maya Orlov", "founded", "Brontel")]["role"] == "co-founder"
+    assert facts[("Maya Orlov", "ceoOf", "Brontel")]["role"] == "CEO"
+    _, facts = extract(nlp, "Former Brontel president and CEO Maya Orlov joined Quillex.")
+    assert facts[("Maya Orlov", "ceoOf", "Brontel")]["former"] is True
+    assert facts[("Maya Orlov", "leads", "Brontel")]["role"] == "president"
+
+
+def test_an_opening_ex_is_not_part_of_the_name_after_it(nlp):
+    rec, facts = extract(nlp, "Ex Brontel CEO Maya Orlov has started a new site called Quillex.")
+    labels = {e["label"] for e in rec["entities"].values()}
+    assert "Brontel" in labels and "Ex Brontel" not in labels
+    assert facts[("Maya Orlov", "ceoOf", "Brontel")]["former"] is True
+
+
 def test_relative_clause_runs(nlp):
     _, facts = extract(nlp, "Mira Murati, who runs the startup Thinking Machines Lab, declined to comment.")
     assert ("Mira Murati", "leads", "Thinking Machines Lab") in facts

@@ -162,6 +162,9 @@ class MentionResolver:
         self.employer_titles = set(LEX["employer_title_words"])
         self.series_nouns = set(LEX["series_nouns"])
         self.name_titles = set(LEX["name_title_words"])
+        # "Ex Acme CEO", "Former Acme CEO": NER often takes a sentence's opening "Ex" into the name
+        # ("late" and "past" open names of works too: "Late Show", "Past Lives")
+        self.leading_former = set(LEX["former_markers"]) - {"late", "past"}
         # words that make up job titles: a mention made of nothing else is a title, not a name
         self.role_words = {w for ws in LEX["titles"].values() for t in ws for w in t.split()} | self.name_titles \
             | set(LEX["role_only_words"])
@@ -521,11 +524,12 @@ class MentionResolver:
 
     def _trim_titles(self, doc: Doc) -> None:
         """A job title is not part of a name: 'Nvidia CEO' is Nvidia (an employer: the name before a
-        title is an organisation), 'CEO Jane Doe' is Jane Doe."""
+        title is an organisation), 'CEO Jane Doe' is Jane Doe; nor is a word that makes it a past
+        role ('Ex Nvidia CEO')."""
         ents, changed = [], False
         for e in doc.ents:
             start, end = e.start, e.end
-            while start < end - 1 and doc[start].lower_ in self.name_titles:
+            while start < end - 1 and (doc[start].lower_ in self.name_titles or doc[start].lower_ in self.leading_former):
                 start += 1
             while end > start + 1 and doc[end - 1].lower_ in self.name_titles:
                 end -= 1
@@ -902,7 +906,8 @@ class MentionResolver:
 
         def namey(tok: Token) -> bool:
             return tok.i not in taken and tok.pos_ == "PROPN" and (tok.is_title or tok.is_upper) \
-                and tok.lower_ not in self.role_words and tok.lower_.rstrip(".") not in self.honorifics
+                and tok.lower_ not in self.role_words and tok.lower_.rstrip(".") not in self.honorifics \
+                and tok.lower_ not in self.leading_former
 
         for e in ents:
             if e.label_ not in ("PERSON", "ORG", "PRODUCT") or e.kb_id_:

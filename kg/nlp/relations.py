@@ -60,6 +60,7 @@ class RelationExtractor:
             self.specs[spec["id"]] = spec
         self.titles = sorted(((w, p) for p, ws in LEX["titles"].items() for w in ws), key=lambda x: -len(x[0]))
         self.title_words = {w.split()[-1] for w, _ in self.titles}
+        self.title_parts = {part for w, _ in self.titles for part in w.split()}
         # a title word as a whole word of a role, compiled once (longest first: the first match wins)
         self.title_patterns = [(_whole_word(w), p) for w, p in self.titles]
         self.topic_fallback_title = _whole_word(*LEX["topic_fallback_titles"])
@@ -308,9 +309,12 @@ class RelationExtractor:
         for ent in doc._.kg_mentions:
             if ent._.kg_type != "Person":
                 continue
+            run, covered = self._coordinated_titles(doc, ent, ctx)
             for title, former in self._titles_of(ent):
                 seen_titles.add(title.i)
-                facts.extend(self._facts_for_title(doc, ent._.kg_key, title, former, ctx))
+                if title.i not in covered:
+                    facts.extend(self._facts_for_title(doc, ent._.kg_key, title, former, ctx))
+            facts.extend(run)
         # definite descriptions with no name: "the 41-year-old CEO of Meta had boasted" -> previous person
         title_words = tokens_where(doc, LOWER, self.title_words)
         for tok in title_words:
@@ -328,6 +332,46 @@ class RelationExtractor:
                         facts.append(f)
         facts.extend(self._respectively(doc, ctx, title_words))
         return facts
+
+    def _coordinated_titles(self, doc: Doc, ent: Span, ctx: "DocContext") -> tuple[list[Fact], range]:
+        """Titles joined by 'and' between an organisation and a name: "Acme co-founder and CEO Jo
+        Bloggs", "Acme's founder and chief executive Jo Bloggs". The parser seldom reads such a
+        run as titles of the name (it makes the first title the head and the name its conjunct),
+        so the run is read off the words: every title in it holds for the organisation before it.
+        Returns the facts and the tokens of the run (empty when it gave none)."""
+        start = ent.start
+        while start > ent.sent.start and (doc[start - 1].lower_ in self.title_parts
+                                          or doc[start - 1].lower_ in ("and", "&")):
+            start -= 1
+        run = doc[start:ent.start]
+        if len(run) < 3 or not any(t.lower_ in ("and", "&") for t in run) or run[0].lower_ in ("and", "&") \
+                or run[-1].lower_ in ("and", "&"):
+            return [], range(0)
+        at = start - 1
+        former = at >= ent.sent.start and doc[at].lower_ in self.former  # "Acme's former CEO and ..."
+        if former:
+            at -= 1
+        if at > ent.sent.start and doc[at].lower_ in ("'s", "’s", "'"):
+            at -= 1
+        if at < ent.sent.start:
+            return [], range(0)
+        orgs = [k for k in self.keys_at(doc, doc[at], ctx, conj=False)
+                if k != ent._.kg_key and ctx.types_ok(k, ["Org"])]
+        if not orgs:
+            return [], range(0)
+        former = former or any(t.lower_ in self.former for t in doc[max(at - 2, ent.sent.start):at])
+        out, segment = [], []
+        for t in [*run, None]:
+            if t is not None and t.lower_ not in ("and", "&"):
+                segment.append(t.text)
+                continue
+            role = " ".join(segment)
+            pred = self._classify(role) if segment and segment[-1].lower() in self.title_words else None
+            segment = []
+            if pred:
+                attrs = {"role": role, **({"former": True} if former else {})}
+                out.append(Fact(ent._.kg_key, pred, orgs[0], ent.sent, 0.85, "title", attrs))
+        return out, range(start, ent.start) if out else range(0)
 
     @staticmethod
     def _conjuncts_all(tok: Token) -> list[Token]:
