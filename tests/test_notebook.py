@@ -63,7 +63,7 @@ def test_notebook_runs_and_answers(executed):
     assert "No deals in flight: every acquisition and investment in this graph is told as completed." in text.splitlines()
     # Yann LeCun moved (Meta, FAIR); the CEO list sentence adds a wrong mover
     assert "No person has facts with two or more organisations in this graph." not in text.splitlines()
-    assert "- 6 communities of two or more; the largest: 1: Meta, Mark Zuckerberg, Ahmad Al-Dahle, \u2026" in text.splitlines()
+    assert "- 7 communities of two or more; the largest: 1: Meta, Mark Zuckerberg, Ahmad Al-Dahle, \u2026" in text.splitlines()
     tables = outputs(nb, "text/html")
     for expected in ("Mark Zuckerberg", "ceoOf", "Elliot Schrage", "Scale AI", "LLaMA", "communities",
                      "$14,300,000,000"):
