@@ -48,6 +48,13 @@ def _whole_word(*words: str) -> re.Pattern:
     return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])")
 
 
+#: The words that join titles in a run before a name ("co-founder and CEO").
+_AND = ("and", "&")
+#: A title fact's stated confidence: only a proposal; the scorer decides (its floor is the title
+#: rule's precision measured by `kg train`).
+TITLE_CONFIDENCE = 0.85
+
+
 class RelationExtractor:
     def __init__(self, nlp: Language):
         self.matcher = TreeMatcher(nlp.vocab)
@@ -339,38 +346,33 @@ class RelationExtractor:
         run as titles of the name (it makes the first title the head and the name its conjunct),
         so the run is read off the words: every title in it holds for the organisation before it.
         Returns the facts and the tokens of the run (empty when it gave none)."""
+        sent_start = ent.sent.start
         start = ent.start
-        while start > ent.sent.start and (doc[start - 1].lower_ in self.title_parts
-                                          or doc[start - 1].lower_ in ("and", "&")):
+        while start > sent_start and (doc[start - 1].lower_ in self.title_parts or doc[start - 1].lower_ in _AND):
             start -= 1
         run = doc[start:ent.start]
-        if len(run) < 3 or not any(t.lower_ in ("and", "&") for t in run) or run[0].lower_ in ("and", "&") \
-                or run[-1].lower_ in ("and", "&"):
+        if len(run) < 3 or run[0].lower_ in _AND or run[-1].lower_ in _AND or not any(t.lower_ in _AND for t in run):
             return [], range(0)
-        at = start - 1
-        former = at >= ent.sent.start and doc[at].lower_ in self.former  # "Acme's former CEO and ..."
+        at = start - 1  # the organisation: "Acme", "Acme's", "Acme's former"
+        former = at >= sent_start and doc[at].lower_ in self.former
         if former:
             at -= 1
-        if at > ent.sent.start and doc[at].lower_ in ("'s", "’s", "'"):
+        if at > sent_start and doc[at].lower_ in ("'s", "’s", "'"):
             at -= 1
-        if at < ent.sent.start:
+        if at < sent_start:
             return [], range(0)
-        orgs = [k for k in self.keys_at(doc, doc[at], ctx, conj=False)
-                if k != ent._.kg_key and ctx.types_ok(k, ["Org"])]
-        if not orgs:
-            return [], range(0)
-        former = former or any(t.lower_ in self.former for t in doc[max(at - 2, ent.sent.start):at])
+        orgs = [k for k in self.keys_at(doc, doc[at], ctx, conj=False) if k != ent._.kg_key]
+        former = former or any(t.lower_ in self.former for t in doc[max(at - 2, sent_start):at])
         out, segment = [], []
         for t in [*run, None]:
-            if t is not None and t.lower_ not in ("and", "&"):
-                segment.append(t.text)
+            if t is not None and t.lower_ not in _AND:
+                segment.append(t)
                 continue
-            role = " ".join(segment)
-            pred = self._classify(role) if segment and segment[-1].lower() in self.title_words else None
-            segment = []
+            role = " ".join(w.text for w in segment)
+            pred = self._classify(role) if segment and segment[-1].lower_ in self.title_words else None
             if pred:
-                attrs = {"role": role, **({"former": True} if former else {})}
-                out.append(Fact(ent._.kg_key, pred, orgs[0], ent.sent, 0.85, "title", attrs))
+                out += self._title_role_facts(ent._.kg_key, segment[-1], role, pred, orgs, former, TITLE_CONFIDENCE, ctx)
+            segment = []
         return out, range(start, ent.start) if out else range(0)
 
     @staticmethod
@@ -450,13 +452,19 @@ class RelationExtractor:
         if not pred:
             return []
         orgs = self._title_orgs(doc, title, ctx)
-        conf = 0.85
+        conf = TITLE_CONFIDENCE
         if not orgs:
             has_complement = any(c.dep_ == "prep" and c.lower_ == "of" for c in title.children)
             if not topic_fallback or has_complement or not ctx.topic_org \
                     or not self.topic_fallback_title.search(role.lower()):
                 return []
             orgs, conf = [ctx.topic_org], 0.55 if former else 0.6
+        return self._title_role_facts(person, title, role, pred, orgs, former, conf, ctx)
+
+    def _title_role_facts(self, person: str, title: Token, role: str, pred: str, orgs: list[str], former: bool,
+                          conf: float, ctx: "DocContext") -> list[Fact]:
+        """A title's facts for the organisations it names, and the organisations a person leads
+        (what a later 'his company' refers to)."""
         if self.is_hedged(title, climb=False):
             conf *= 0.3
         out = []
