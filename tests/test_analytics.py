@@ -388,9 +388,11 @@ def test_saved_queries_answer_the_questions(corpus):
     rows = [(r.deal, r.by, r.target, r.usd, r.year if isinstance(r.year, str) else None, r.status, r.doc)
             for r in deals.itertuples()]
     # The $14.3 billion in Scale AI, which "He then invested" gives to the CEO rather than to Meta;
-    # the Instagram acquisition ("bought for $1b in 2012") is at 0.444, under the threshold.
+    # Meta's "minority stake in Scale" that it "would take" is a deal not yet done (an event); the
+    # Instagram acquisition ("bought for $1b in 2012") is under the threshold.
     assert [(d, by, t, None if u != u else u, y, st, dc) for d, by, t, u, y, st, dc in rows] == [
-        ("investedIn", "Mark Zuckerberg", "Scale AI", 14.3e9, None, "completed", "003_c485ab5086bd713f")]
+        ("investedIn", "Mark Zuckerberg", "Scale AI", 14.3e9, None, "completed", "003_c485ab5086bd713f"),
+        ("investedIn", "Meta", "Scale AI", None, None, "talks", "003_c485ab5086bd713f")]
     # Yann LeCun (Meta, FAIR; his New York University chair stays under 0.5) is a real mover; Sundar
     # Pichai comes from the crossed CEO list above.
     movers = A.sparql_df(g, ROOT / "queries" / "movers.rq")
@@ -400,7 +402,7 @@ def test_saved_queries_answer_the_questions(corpus):
     models = A.sparql_df(g, ROOT / "queries" / "models_developers.rq")
     assert set(zip(models["item"], models["developer"])) == {
         ("Galactica", "Meta"), ("LLaMA", "Meta"), ("Stories", "Meta"), ("ChatGPT", "OpenAI"), ("PyTorch", "FAIR")}
-    # "Meta released its BlenderBot 3 chatbot" is at 0.444 with this model, under the threshold
+    # "Meta released its BlenderBot 3 chatbot" is at 0.451 with this model, under the threshold
     assert models.set_index("item").loc["PyTorch", "developerKind"] == "ResearchLab"
     pichai = find_entity(g, "Sundar Pichai")
     evidence = A.sparql_df(g, ROOT / "queries" / "evidence.rq", {"s": pichai, "p": KG.ceoOf})

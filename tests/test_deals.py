@@ -278,3 +278,12 @@ def test_features_describe_the_occurrences_the_parse_joins(nlp):
                and doc._.kg_clusters[c.object].label == "Quelto"]
     assert (cand.subject_at.start, cand.object_at.start) == (0, 12)
     assert "pu=<nsubj >dobj" in cand.features
+
+
+def test_investors_of_a_round_told_after_it(nlp):
+    facts = _facts(nlp, "Quillbyte said on Monday it had raised $12 million in seed funding. "
+                        "The round was led by Northgate Capital.")
+    (invest,) = [f for f in facts if f["predicate"] == "investedIn"]
+    assert invest["subject"].endswith("northgate capital") and invest["object"].endswith("quillbyte")
+    assert (invest["lead"], invest["round"], invest["amount_usd"]) == (True, "seed", 12e6)
+    assert invest["confidence"] >= 0.5

@@ -506,3 +506,51 @@ def test_described_name_the_tagger_took_for_a_common_noun(nlp):
     rec, facts = extract(nlp, "Zorbit is a puzzle game by Vantix Studios.")
     types = {e["label"]: e["type"] for e in rec["entities"].values()}
     assert types["Zorbit"] == "Product"
+
+
+# -- funding rounds: who put money into which company, within a sentence and across sentences
+
+def _investments(nlp, text):
+    rec, _ = extract(nlp, text, min_conf=0.0)
+    labels = {k: e["label"] for k, e in rec["entities"].items()}
+    return {(labels[f["subject"]], labels[f["object"]]): f["pattern"] for f in rec["facts"] if f["predicate"] == "investedIn"}
+
+
+def test_lead_and_participating_investors_of_a_round(nlp):
+    got = _investments(nlp, "Brontel raised a $50 million Series B led by Foo Ventures, with participation from Bar Capital.")
+    assert got[("Foo Ventures", "Brontel")] == "round_led_by"
+    assert got[("Bar Capital", "Brontel")] == "round_from"
+
+
+def test_a_round_told_in_the_sentences_after_it_is_for_the_company_that_raised_it(nlp):
+    text = ("Quillex said on Monday it had raised $12 million in seed funding. The round was led by Harbor Ventures. "
+            "Existing investors Nordwind Capital and Pike Partners also participated.")
+    assert _investments(nlp, text) == {("Harbor Ventures", "Quillex"): "round_led_by+before",
+                                       ("Nordwind Capital", "Quillex"): "round_participated+before",
+                                       ("Pike Partners", "Quillex"): "round_participated+before"}
+    _, facts = extract(nlp, text, min_conf=0.0)
+    lead = facts[("Harbor Ventures", "investedIn", "Quillex")]  # the round's amount and name, told with the company
+    assert (lead["amount_usd"], lead["round"]) == (12e6, "seed")
+
+
+def test_led_by_is_no_investment_where_no_round_is_spoken_of(nlp):
+    got = _investments(nlp, "Quillex raised $12 million last year. The new research team is led by Maya Orlov.")
+    assert not [pair for pair in got if pair[0] == "Maya Orlov"]
+
+
+def test_investors_listed_as_included(nlp):
+    got = _investments(nlp, "Velora's investors include Nimbus Capital and Ardent Ventures.")
+    assert {pair[0] for pair, rule in got.items() if rule == "investors_include"} == {"Nimbus Capital", "Ardent Ventures"}
+    got = _investments(nlp, "Start-up Tarsio Systems said on Tuesday it received $17 million in funding from "
+                            "investors including chip makers Qualcomm and Samsung Electronics.")
+    assert got[("Qualcomm", "Tarsio Systems")] == "investors_including"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Brontel Systems, which is backed by Harbor Ventures and Pike Partners, makes drones.",
+     {("Harbor Ventures", "Brontel Systems"): "backed_by", ("Pike Partners", "Brontel Systems"): "backed_by"}),
+    ("Quillex raised $12 million on Monday. Harbor Ventures led the round.",
+     {("Harbor Ventures", "Quillex"): "round_subject+before"}),
+])
+def test_backers_and_a_lead_named_as_subject(nlp, text, expected):
+    assert _investments(nlp, text) == expected
