@@ -296,12 +296,13 @@ class RelationExtractor:
         else:
             subjects = self.keys_at(doc, toks[spec["subject"]], ctx, conj=not spec.get("no_conj"))
         pattern = spec["id"]
-        told_in = None  # the earlier sentence a round's company was named in
+        round_told = None  # the round's name, told with its company in an earlier sentence
         if spec["object"] == "@round_recipient":
             recipients, where, told_in = ctx.round_recipient(toks, trigger, set(subjects))
             tokens = self.clause_tokens(trigger)
             if told_in is not None:  # its amount and date were told there, with the company
                 tokens |= set(range(told_in.start, told_in.end))
+                round_told = round_name(told_in)
             groups = [(recipients, tokens)]
             pattern += where
         else:
@@ -320,8 +321,8 @@ class RelationExtractor:
                         fact_attrs[key] = values[oi] if len(values) == len(objects) else values[0]
                 if spec.get("corporate_act"):
                     fact_attrs["_corporate"] = True
-                if told_in is not None and round_name(told_in):
-                    fact_attrs["round"] = round_name(told_in)
+                if round_told:
+                    fact_attrs["round"] = round_told
                 if spec["predicate"] in EVENT_ONLY:
                     fact_attrs["_trigger"] = trigger.i  # its status is read around it (kg.nlp.attributes)
                 for s in subjects:
