@@ -67,7 +67,7 @@ CUE_WORDS = frozenset(w for k, ws in LEX["status_cues"].items() if k != "about" 
 def loose_type(cluster) -> str:
     """A cluster's type for candidate generation: a one-word name typed Person is 'Person1' (it may
     well be a company the small model took for a person: 'Jobster', 'Mapillary')."""
-    if cluster.type == "Person" and not cluster.kb and all(len(n.split()) == 1 for n in cluster.names):
+    if cluster.maybe_company:
         return "Person1"
     if cluster.type == "Place" and (cluster.known_place or cluster.kb):
         return "KnownPlace"  # Berlin in "a Berlin-based startup" is where, not who

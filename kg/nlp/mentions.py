@@ -111,6 +111,12 @@ class Cluster:
     known_place: bool = False
 
     @property
+    def maybe_company(self) -> bool:
+        """A one-word name the small model typed as a person that the KB does not know: as often a
+        company ("Jobster", "Mapillary") as a surname."""
+        return self.type == "Person" and not self.kb and all(len(n.split()) == 1 for n in self.names)
+
+    @property
     def label(self) -> str:
         if self.preferred:
             return self.preferred

@@ -761,7 +761,7 @@ class DocContext:
         """What raises money is an organisation, whatever the small model typed it ("Aurora" as a
         product, "Velora" as a person); only a person's full name is surely no company."""
         c = self.clusters[key]
-        return c.type != "Person" or (not c.kb and all(len(n.split()) == 1 for n in c.names))
+        return c.type != "Person" or c.maybe_company
 
     def _sentence_recipients(self, i: int) -> list[str]:
         """The organisations sentence i tells of raising money or being backed (cached)."""
