@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def main() -> int:
         rule, pred = rp.rsplit(":", 1)
         floor = "yes" if r["hits"] >= MIN_RULE_HITS else "no (too few hits)"
         print(f"| {rule} | {pred} | {r['hits']} | {r['right']} | {r['precision']:.2f} | {floor} |")
-    fired = {rp.rsplit(":", 1)[0].split("+")[0] for rp in rules}  # "round_led_by+before": the pattern round_led_by
+    fired = {re.split(r"[+~]", rp.rsplit(":", 1)[0])[0] for rp in rules}  # "round_led_by+before": the pattern round_led_by
     silent = sorted(p["id"] for p in load_patterns("relations")["patterns"] if p["id"] not in fired)
     print(f"\n{len(silent)} patterns never fired on the training texts: {', '.join(silent)}")
     low = sorted(rp for rp, r in rules.items() if r["hits"] >= MIN_RULE_HITS and r["precision"] < 0.5)

@@ -146,8 +146,26 @@ FACT_FIELDS = ("subject", "subject_type", "subject_aliases", "predicate", "objec
                "price_usd", "amount_usd", "date", "role", "former", "status", "round", "lead", "amount", "currency")
 
 
+def written_name(label: str, aliases: list[str], sentence: str | None) -> tuple[str, list[str]]:
+    """The name a fact's evidence writes for an entity, and its other names: "Facebook bought
+    Instagram in 2012" names Meta "Facebook" (the label goes among the aliases). A short form of the
+    label ("LeCun" for Yann LeCun, "Scale" for Scale AI) does not replace it."""
+    if not sentence or _has_words(sentence, label):
+        return label, aliases
+    words = set(label.split())
+    for alias in sorted(aliases, key=lambda a: (-len(a), a)):
+        if not set(alias.split()) <= words and _has_words(sentence, alias):
+            return alias, sorted([label, *(a for a in aliases if a != alias)])
+    return label, aliases
+
+
+def _has_words(text: str, name: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text) is not None
+
+
 def fact_rows(g: Graph, min_confidence: float = 0.0) -> list[dict]:
-    """One row per (fact, evidence), with the contract fields of `kg facts`."""
+    """One row per (fact, evidence), with the contract fields of `kg facts`. Each argument is
+    named as the evidence sentence writes it (`written_name`), as annotators name it."""
     rows = []
     info = {}
     for st in g.subjects(RDF.type, RDF.Statement):
@@ -158,11 +176,14 @@ def fact_rows(g: Graph, min_confidence: float = 0.0) -> list[dict]:
         for n in (s, o):
             if n not in info:
                 info[n] = _entity_info(g, n)
-        row = {"subject": info[s]["label"], "subject_type": info[s]["type"], "subject_aliases": info[s]["aliases"],
+        sentence = py(g.value(st, KG.sentence))
+        s_name, s_aliases = written_name(info[s]["label"], info[s]["aliases"], sentence)
+        o_name, o_aliases = written_name(info[o]["label"], info[o]["aliases"], sentence)
+        row = {"subject": s_name, "subject_type": info[s]["type"], "subject_aliases": s_aliases,
                "predicate": local_name(p),
-               "object": info[o]["label"], "object_type": info[o]["type"], "object_aliases": info[o]["aliases"],
+               "object": o_name, "object_type": info[o]["type"], "object_aliases": o_aliases,
                "doc": local_name(g.value(st, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"))),
-               "sentence": py(g.value(st, KG.sentence)), "start": py(g.value(st, KG.start)),
+               "sentence": sentence, "start": py(g.value(st, KG.start)),
                "end": py(g.value(st, KG.end)), "confidence": conf}
         ev = g.value(st, KG.event)  # a deal's money, status and round live on its event node
         for key, prop in (("price_usd", KG.priceUSD), ("amount_usd", KG.amountUSD), ("date", KG.date),

@@ -48,6 +48,12 @@ def trigger_of(doc, word):
     ("Vantix walked away from its plan to acquire Zorbit.", "acquire", "abandoned"),
     ("Vantix is in talks to acquire Zorbit, people familiar with the matter said.", "acquire", "talks"),
     ("Vantix is reportedly considering a bid for Zorbit.", "bid", "talks"),
+    # a completion told as done outweighs the announcing or the approval around it
+    ("Vantix today announced the completion of its acquisition of Zorbit.", "acquisition", "completed"),
+    ("Vantix's long-awaited acquisition of Zorbit was completed after final regulatory approval.", "acquisition", "completed"),
+    ("Vantix's acquisition of Zorbit closed on Friday.", "acquisition", "completed"),
+    ("Vantix expects to complete its acquisition of Zorbit next year.", "acquisition", "pending"),
+    ("Vantix will complete its acquisition of Zorbit in March.", "acquisition", "announced"),
 ])
 def test_deal_status_from_cues(nlp, text, trigger, status):
     doc = parse(nlp, text)

@@ -554,3 +554,39 @@ def test_investors_listed_as_included(nlp):
 ])
 def test_backers_and_a_lead_named_as_subject(nlp, text, expected):
     assert _investments(nlp, text) == expected
+
+
+def test_its_is_the_subject_of_its_own_clause(nlp):
+    # the nearest organisation before "its" is the ticker inside the subject, not the subject
+    _, facts = extract(nlp, "Zentrix Corp. (Nasdaq: ZNTX) today announced the completion of its acquisition "
+                            "of Halvex Technologies Ltd.", min_conf=0.0)
+    assert [k for k in facts if k[1] == "acquired"] == [("Zentrix Corp", "acquired", "Halvex Technologies Ltd")]
+
+
+def test_every_name_of_a_list_apposed_to_a_title_holds_it(nlp):
+    _, facts = extract(nlp, "Vantix Labs raised $5 million. Investors liked its two cofounders, Maria Lopez "
+                            "and Derek Hale, who met at Stripe.")
+    assert {k for k in facts if k[1] == "founded"} == {("Maria Lopez", "founded", "Vantix Labs"),
+                                                       ("Derek Hale", "founded", "Vantix Labs")}
+
+
+def test_titles_and_honorifics_are_not_part_of_names(nlp):
+    rec, _ = extract(nlp, "Mrs Jane Poller met Chancellor Fred Pollik. Greg Hollis is on the Board of Directors "
+                          "for Aspen Ridge. The Department for Education agreed.")
+    assert sorted(e["label"] for e in rec["entities"].values()) == [
+        "Aspen Ridge", "Department for Education", "Fred Pollik", "Greg Hollis", "Jane Poller"]
+
+
+def test_an_organisation_slot_takes_a_start_up_the_model_took_for_a_place(nlp):
+    from kg.nlp.relations import DocContext
+
+    doc = nlp(prepare(nlp, text_to_document("t", "Google bought Tarnic and Berlin in 2014.", kind="text")))
+    ctx = DocContext(doc, nlp.get_pipe("techkg_relations"))
+    tarnic = next(k for k in ctx.clusters if "tarnic" in k)
+    ctx.clusters[tarnic].type = "Place"  # what the small model often makes of a start-up's name
+    assert ctx.slot_fit(tarnic, ["Org"]) == "loose"
+    assert ctx.slot_fit(tarnic, ["Person"]) is None
+    berlin = next(k for k in ctx.clusters if "berlin" in k)
+    assert ctx.clusters[berlin].type == "Place" and ctx.slot_fit(berlin, ["Org"]) is None  # a place English knows
+    google = next(k for k in ctx.clusters if "google" in k)
+    assert ctx.slot_fit(google, ["Org"]) == ""

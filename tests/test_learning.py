@@ -238,3 +238,19 @@ def test_judged_map_limits_family_scoring():
              {"doc": "d1", "subject": "Ana Ruiz", "predicate": "founded", "object": "Brightline"}]  # FOUND: not judged
     f = score(gold, preds, "family")["facts"]
     assert (f["predicted"], f["correct_predictions"], f["precision"], f["recall"]) == (1, 1, 1.0, 1.0)
+
+
+def test_name_extension_feature_relates_a_name_to_the_name_inside_it():
+    from collections import Counter
+
+    from kg.nlp.candidates import name_extension
+    from kg.nlp.mentions import Cluster
+
+    maker = Cluster("kb:meta", "Company", kb="meta", names=Counter({"Facebook": 2}), preferred="Meta")
+    product = Cluster("Product:facebook messenger", "Product", names=Counter({"Facebook Messenger": 1}))
+    unit = Cluster("Org:vantix research", "ResearchLab", names=Counter({"Vantix Research": 1}))
+    parent = Cluster("Org:vantix", "Company", names=Counter({"Vantix": 3}))
+    assert name_extension(maker, product) == "o_extends_s"
+    assert name_extension(unit, parent) == "s_extends_o"
+    assert name_extension(parent, product) is None
+    assert name_extension(Cluster("Org:vant", "Company", names=Counter({"Vant": 1})), parent) is None  # whole words only

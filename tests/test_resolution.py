@@ -111,3 +111,16 @@ def test_helpers():
     assert not is_doc_scoped("https://w3id.org/techkg/entity/john_smith")
     assert institutional("the Supreme Court") and institutional("Parliament")
     assert not institutional("Labour Party") and not institutional("Acme")
+
+
+@pytest.mark.parametrize("label, aliases, sentence, written", [
+    ("Meta", ["Facebook", "Meta AI"], "Facebook bought Instagram in 2012.", ("Facebook", ["Meta", "Meta AI"])),
+    ("Meta", ["Facebook"], "Meta bought a stake; Facebook was its name then.", ("Meta", ["Facebook"])),
+    ("Yann LeCun", ["LeCun"], "LeCun co-founded the lab.", ("Yann LeCun", ["LeCun"])),  # a short form keeps the label
+    ("Meta", ["X"], "Xbox sales rose.", ("Meta", ["X"])),  # whole words only
+    ("Meta", ["Facebook"], None, ("Meta", ["Facebook"])),
+])
+def test_a_fact_names_its_arguments_as_its_evidence_writes_them(label, aliases, sentence, written):
+    from kg.query import written_name
+
+    assert written_name(label, aliases, sentence) == written

@@ -13,14 +13,17 @@ from .datasets import Example
 
 def facts_of(records: list[dict], min_confidence: float = 0.5) -> list[dict]:
     """The facts `kg facts --format jsonl` would list for these records (names, aliases, doc)."""
+    from ..query import written_name
     from ..resolve import resolve
 
     resolved = resolve(records, min_confidence=min_confidence)
     out = []
     for f in resolved.facts:
         s, o = resolved.entities[f["subject"]], resolved.entities[f["object"]]
-        out.append({"subject": s.label, "subject_aliases": s.aliases, "predicate": f["predicate"],
-                    "object": o.label, "object_aliases": o.aliases, "doc": f["doc"],
+        s_name, s_aliases = written_name(s.label, s.aliases, f.get("sentence"))
+        o_name, o_aliases = written_name(o.label, o.aliases, f.get("sentence"))
+        out.append({"subject": s_name, "subject_aliases": s_aliases, "predicate": f["predicate"],
+                    "object": o_name, "object_aliases": o_aliases, "doc": f["doc"],
                     "confidence": f["confidence"]})
     return out
 

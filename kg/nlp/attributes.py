@@ -114,6 +114,8 @@ def deal_status(doc: Doc, sent: Span, trigger: int | None) -> str:
     """Where a deal stands: the first status whose cue is around the trigger, else 'completed'.
     A past or perfect trigger verb with no such cue is done ("bought", "has acquired")."""
     near = _around(doc[trigger]) if trigger is not None else list(sent)
+    if any(_told_complete(t) for t in near):
+        return "completed"  # "has completed its purchase of", "announced the completion of", "the deal closed"
     lemmas = {t.lemma_.lower() for t in near} | {t.lower_ for t in near}
     sentence = {t.lemma_.lower() for t in sent} | {t.lower_ for t in sent}
     for status in STATUS_ORDER:
@@ -127,6 +129,20 @@ def deal_status(doc: Doc, sent: Span, trigger: int | None) -> str:
                 continue  # "announced that it has acquired X": done
             return status
     return "completed"
+
+
+def _told_complete(tok: Token) -> bool:
+    """A word of completion told as done: "completed" or "closed" in the past or perfect with no
+    modal or negation, or the noun "completion" not said to be expected ("the expected completion")."""
+    lemma = tok.lemma_.lower()
+    if lemma not in STATUS_CUES["done_words"]:
+        return False
+    if any(c.dep_ == "neg" or c.lower_ in STATUS_CUES["talks"] | {"will", "shall", "to"} for c in tok.children):
+        return False
+    if tok.pos_ == "NOUN":
+        return not any(c.lemma_.lower() in STATUS_CUES["pending"] | {"expect", "expected", "plan", "planned", "anticipated"}
+                       for c in tok.children)
+    return _done_verb(tok)
 
 
 def _done_verb(tok: Token) -> bool:

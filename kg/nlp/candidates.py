@@ -404,11 +404,28 @@ class DocWords:
         return out
 
 
+def name_extension(subject, obj) -> str | None:
+    """Whether one argument's name is the other's whole name and more: "Facebook Messenger" and
+    Facebook (a product named after its maker), "Google DeepMind" and Google (a unit named after its
+    parent), but also "Acme CEO" from a headline; a feature, for the model to weigh per relation."""
+    def names(c):
+        return {n.casefold() for n in c.names} | {c.label.casefold()}
+    s_names, o_names = names(subject), names(obj)
+    if any(o.startswith(n + " ") for o in o_names for n in s_names):
+        return "o_extends_s"
+    if any(n.startswith(o + " ") for o in o_names for n in s_names):
+        return "s_extends_o"
+    return None
+
+
 def features(doc: Doc, cand: Candidate, clusters: dict, topic: str | None, words: DocWords,
              link: str | None = None) -> list[str]:
     st, ot = loose_type(clusters[cand.subject]), loose_type(clusters[cand.object])
     tp = f"{st}>{ot}"
     feats = [f"tp={tp}", "bias"]
+    extension = name_extension(clusters[cand.subject], clusters[cand.object])
+    if extension:
+        feats += [f"name={extension}", f"name={extension}|{tp}"]
     sa, oa = cand.subject_at, cand.object_at
     lemma, dep = words.lemma, words.dep
     for f in cand.rules:

@@ -174,6 +174,9 @@ class MentionResolver:
         # words that make up job titles: a mention made of nothing else is a title, not a name
         self.role_words = {w for ws in LEX["titles"].values() for t in ws for w in t.split()} | self.name_titles \
             | set(LEX["role_only_words"])
+        # the last words of job titles ("director", "chair", "accountant"): one of them in a run of
+        # role words makes the run a title
+        self.title_heads = {t.split()[-1] for ws in LEX["titles"].values() for t in ws}
         # words that mark capitalised words beside them as a title: the content words of titles,
         # "the" before them ("the Speaker") and "of" after them ("Bishop of Ely"). "and", "&" and a
         # preceding "of" join the words of a title ("Head of Sales and Marketing") but say nothing
@@ -363,7 +366,7 @@ class MentionResolver:
             if t is None or not name:
                 continue
             if not kb_id and (all(tok.is_stop or tok.pos_ in ("PRON", "DET", "ADP") for tok in ent if tok.is_alpha)
-                              or all(w.lower().strip(".,") in self.role_words for w in name.split())
+                              or all(w.lower().strip(".,") in self.role_words or w in self.office_titles for w in name.split())
                               or all(w.strip(".,") in self.org_suffixes for w in name.split())):
                 continue  # "Its", "This", "Executive Director", "Emeritus", "LLC": not names
             if not kb_id and type_family(t) == "Org" and len(name.split()) > 2 and name.split()[0] in self.office_titles \
@@ -539,6 +542,11 @@ class MentionResolver:
                 start += 1
             while end > start + 1 and doc[end - 1].lower_ in self.name_titles:
                 end -= 1
+            if e.label_ == "PERSON":  # "Mrs Jane Doe", "Chancellor Jo Bloggs": the name is Jane Doe, Jo Bloggs
+                while end - start > 2 and (doc[start].lower_.rstrip(".") in self.honorifics or doc[start].text in self.office_titles):
+                    start += 1
+            elif e.label_ == "ORG":  # "Board of Directors for Acme", "Chair for Acme Relations": the name is after the title
+                start = self._after_title_run(doc, start, end)
             if (start, end) == (e.start, e.end) or (end - start == 1 and doc[start].lower_ in self.name_titles):
                 ents.append(e)
                 continue
@@ -547,6 +555,19 @@ class MentionResolver:
             ents.append(Span(doc, start, end, label=label, kb_id=e.kb_id_ if label == e.label_ else 0))
         if changed:
             doc.set_ents(ents)
+
+    def _after_title_run(self, doc: Doc, start: int, end: int) -> int:
+        """Where a name starts in a span that opens with a job title and a preposition ("Board of
+        Directors for Acme Corp"): after the preposition, when every word before it is a role word
+        and one is the head of a title; else where it started ("Department for Education")."""
+        for i in range(start + 1, end - 1):
+            if doc[i].lower_ in ("at", "for", "by", "with"):
+                words = [{t.lower_, t.lower_[:-1] if t.lower_.endswith("s") else t.lower_} for t in doc[start:i]]  # "Directors"
+                if all(w & self.role_words for w in words) and any(w & self.title_heads for w in words) \
+                        and doc[i + 1].is_title:
+                    return i + 1
+                break
+        return start
 
     @staticmethod
     def _plural_possessor(tok: Token) -> bool:
@@ -913,7 +934,7 @@ class MentionResolver:
         def namey(tok: Token) -> bool:
             return tok.i not in taken and tok.pos_ == "PROPN" and (tok.is_title or tok.is_upper) \
                 and tok.lower_ not in self.role_words and tok.lower_.rstrip(".") not in self.honorifics \
-                and tok.lower_ not in self.leading_former
+                and tok.text not in self.office_titles and tok.lower_ not in self.leading_former
 
         for e in ents:
             if e.label_ not in ("PERSON", "ORG", "PRODUCT") or e.kb_id_:

@@ -326,8 +326,11 @@ class RelationExtractor:
                 if spec["predicate"] in EVENT_ONLY:
                     fact_attrs["_trigger"] = trigger.i  # its status is read around it (kg.nlp.attributes)
                 for s in subjects:
-                    if s != o and ctx.types_ok(s, spec["subject_types"]) and ctx.types_ok(o, spec["object_types"]):
-                        out.append(Fact(s, spec["predicate"], o, trigger.sent, conf, pattern, dict(fact_attrs)))
+                    fit = (ctx.slot_fit(s, spec["subject_types"]), ctx.slot_fit(o, spec["object_types"]))
+                    if s != o and None not in fit:
+                        # a loosely typed argument is measured apart: the rule id says so
+                        out.append(Fact(s, spec["predicate"], o, trigger.sent, conf,
+                                        pattern + ("~loose" if any(fit) else ""), dict(fact_attrs)))
         return out
 
     # -- titles: "CEO of Meta Mark Zuckerberg", "Chris Cox, Meta's head of product", "Google's CEO, Sundar Pichai"
@@ -423,10 +426,15 @@ class RelationExtractor:
                         for ggc in [gc, *gc.children]:
                             if self._is_title(ggc) and ggc not in found:
                                 found.append(ggc)
-        # the person is the apposition of a title: "Google's CEO, Sundar Pichai" (parsed as appos or conj)
-        if (head.dep_ == "appos" or (head.dep_ == "conj" and ent.start > 0 and ent.doc[ent.start - 1].text == ",")) \
-                and self._is_title(head.head):
-            found.append(head.head)
+        # the person is the apposition of a title: "Google's CEO, Sundar Pichai" (parsed as appos or
+        # conj), or a later name of a list in that place: "its founders, Jo Bloggs and Sam Roe"
+        first = head
+        while first.dep_ == "conj" and first.head.ent_type_ == "PERSON" and not self._is_title(first.head):
+            first = first.head
+        start = ent.start if first is head else first.left_edge.i
+        if (first.dep_ == "appos" or (first.dep_ == "conj" and start > 0 and ent.doc[start - 1].text == ",")) \
+                and self._is_title(first.head):
+            found.append(first.head)
         # copula: "X is the CEO of Y", "X became chief executive"
         if head.dep_ in ("nsubj", "nsubjpass"):
             for c in head.head.children:
@@ -596,6 +604,18 @@ class DocContext:
         t = self.clusters[key].type if key in self.clusters else None
         return "Any" in allowed or type_family(t) in allowed or t in allowed
 
+    def slot_fit(self, key: str, allowed: list[str]) -> str | None:
+        """How an entity fits a rule's argument slot: "" when its type is allowed, "loose" when the
+        slot takes organisations and the small model typed it as an unknown place or a one-word
+        person (a start-up it did not know, as candidates allow), None otherwise."""
+        if self.types_ok(key, allowed):
+            return ""
+        c = self.clusters.get(key)
+        if c is not None and "Org" in allowed and (
+                c.maybe_company or (c.type == "Place" and not (c.known_place or c.kb))):
+            return "loose"
+        return None
+
     def sentence_subject(self, sent: Span) -> str | None:
         """The entity that is the grammatical subject of a sentence's main clause.
 
@@ -661,7 +681,18 @@ class DocContext:
         if want is None and tok.lower_ not in ("its", "their"):
             return None
         if tok.lower_ in ("its", "their"):
-            # nearest preceding organisation in the sentence
+            # the subject of its own clause ("Acme, of Austin, TX, completed its purchase"), the
+            # nearest one up the tree, when that is an organisation named before the pronoun
+            for anc in tok.ancestors:
+                subj = next((c for c in anc.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+                if subj is None:
+                    continue
+                if subj.i < tok.i and tok not in subj.subtree and subj.pos_ != "PRON":
+                    k = self.rx._key(self.doc, subj, self)
+                    if k and self.types_ok(k, ["Org"]):
+                        return k
+                break
+            # else the nearest preceding organisation in the sentence
             for t in reversed(list(self.doc[tok.sent.start:tok.i])):
                 k = self.token_keys.get(t.i)
                 if k and self.types_ok(k, ["Org"]):
