@@ -157,10 +157,12 @@ def main() -> int:
     model = _model_meta(a.scorer)
     if model.get("cross_validated"):
         print("\n## Cross-validated on the training parts (5 folds by document, from the model file)\n")
-        print("| set | mode | P | R | F1 | predicted | gold |")
-        print("|---|---|---|---|---|---|---|")
+        print("| set | mode | P | R | F1 | predicted | gold | mean F1 over 0.3–0.7 |")
+        print("|---|---|---|---|---|---|---|---|")
         for name, r in model["cross_validated"].items():
-            print(f"| {name} | {r['mode']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['predicted']} | {r['gold']} |")
+            band = f"{r['mean_f1_band']:.3f}" if "mean_f1_band" in r else "–"  # models before it lack it
+            print(f"| {name} | {r['mode']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['predicted']} "
+                  f"| {r['gold']} | {band} |")
         report["cross_validated"] = model["cross_validated"]
     if a.json:
         Path(a.json).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")

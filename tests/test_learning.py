@@ -254,3 +254,16 @@ def test_name_extension_feature_relates_a_name_to_the_name_inside_it():
     assert name_extension(unit, parent) == "s_extends_o"
     assert name_extension(parent, product) is None
     assert name_extension(Cluster("Org:vant", "Company", names=Counter({"Vant": 1})), parent) is None  # whole words only
+
+
+def test_mean_f1_band_is_the_f1_averaged_over_thresholds():
+    from kg.learn.train import BAND, _mean_f1_band
+
+    gold = {"entities": [], "facts": [{"doc": "d", "subject": "Acme", "predicate": "acquired", "object": "Widgetly"}],
+            "must_not": []}
+    fact = {"doc": "d", "subject": "Acme", "predicate": "acquired", "object": "Widgetly", "confidence": 0.62}
+    # right at the seven thresholds up to 0.6, nothing predicted at 0.65 and 0.7
+    assert BAND == (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+    assert _mean_f1_band(gold, [fact], "strict") == round(7 / 9, 3)
+    wrong = dict(fact, object="Acme Labs", confidence=0.9)  # a wrong fact above every threshold halves precision
+    assert _mean_f1_band(gold, [fact, wrong], "strict") == round((7 * 2 / 3) / 9, 3)
