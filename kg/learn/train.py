@@ -390,7 +390,9 @@ BAND = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
 
 def _mean_f1_band(gold: dict, facts: list[dict], mode: str) -> float:
-    """Mean fact F1 over the thresholds of BAND."""
+    """Mean fact F1 over the thresholds of BAND, of facts resolved once at the lowest of them (a
+    stronger fact under a threshold still hides a weaker one of its pair above it, as it would not
+    in a build at that threshold: a small difference, for a figure meant to compare models)."""
     from ..evaluate import score
 
     f1s = [score(gold, [f for f in facts if f["confidence"] >= t], mode)["facts"]["f1"] for t in BAND]
