@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span, Token
 
 from . import EVENT_ONLY
 from .attributes import YEAR_RE, parse_money, round_name
+from .candidates import loose_type
 from .lexicon import LEX, ORG_TYPES, expand_sets, load_patterns, tokens_where, type_family
 from .mentions import Cluster
 from .treematch import TreeMatcher
@@ -611,8 +612,7 @@ class DocContext:
         if self.types_ok(key, allowed):
             return ""
         c = self.clusters.get(key)
-        if c is not None and "Org" in allowed and (
-                c.maybe_company or (c.type == "Place" and not (c.known_place or c.kb))):
+        if c is not None and "Org" in allowed and loose_type(c) in ("Person1", "Place"):
             return "loose"
         return None
 
