@@ -267,3 +267,19 @@ def test_mean_f1_band_is_the_f1_averaged_over_thresholds():
     assert _mean_f1_band(gold, [fact], "strict") == round(7 / 9, 3)
     wrong = dict(fact, object="Acme Labs", confidence=0.9)  # a wrong fact above every threshold halves precision
     assert _mean_f1_band(gold, [fact, wrong], "strict") == round((7 * 2 / 3) / 9, 3)
+
+
+def test_a_third_name_on_the_path_is_a_feature():
+    from kg.nlp import load_pipeline
+    from kg.nlp.candidates import candidates
+
+    nlp = load_pipeline(scorer=False)
+    doc = nlp("The panel included Zentrix CEO Jo Bloggs, Brightmesh CEO Sam Roe, and Quorbit CEO Ann Lee. "
+              "Zorbex Labs raised money from investors including Harbor Ventures, Index Partners and Bolt Capital.")
+    held = {(c.subject.split(":")[-1], c.object.split(":")[-1]): [f for f in c.features if f.startswith("path_ent=")]
+            for c in candidates(doc)}
+    # each person's own organisation is free; the others' hang under another person's title
+    assert held[("jo bloggs", "zentrix")] == held[("sam roe", "brightmesh")] == held[("ann lee", "quorbit")] == []
+    assert held[("sam roe", "zentrix")] == held[("jo bloggs", "quorbit")] == ["path_ent=Person"]
+    # the other members of an investor's own list are not in the way
+    assert held[("bolt capital", "zorbex labs")] == held[("index partners", "zorbex labs")] == []

@@ -160,6 +160,7 @@ def candidates(doc: Doc) -> list[Candidate]:
     memory: dict[str, list] = {}
     for sent in words.sents:
         occ = by_sent.get(sent.start, [])
+        named = {o.head: o.key for o in occ if o.kind == "name"}
         best: dict[tuple[str, str], tuple[tuple, Occurrence, Occurrence]] = {}
         ranks: dict[tuple[int, int], tuple] = {}  # the path is the same both ways: walk it once
         for i, a in enumerate(occ):
@@ -202,7 +203,7 @@ def candidates(doc: Doc) -> list[Candidate]:
             if not labs:
                 continue
             cand = Candidate(s, o, sent, labs, sa, oa, rules.get((sent.start, s, o), []))
-            cand.features = features(doc, cand, clusters, topic, words, linked.get((s, o)))
+            cand.features = features(doc, cand, clusters, topic, words, linked.get((s, o)), named)
             out.append(cand)
         previous = occ
         remember(doc, occ, clusters, memory, words)
@@ -322,6 +323,27 @@ class DocWords:
             down.append(t)
         return up, None, down[::-1]
 
+    def _own_list(self, t: int) -> list[int]:
+        """A token and the list members it hangs from by 'conj' ("Bolt" in "Harbor, Index and Bolt")."""
+        out = [t]
+        while self.dep[t] == "conj" and self.head[t] != t:
+            t = self.head[t]
+            out.append(t)
+        return out
+
+    def held_between(self, a: int, b: int, named: dict[int, str]) -> list[int]:
+        """The name heads on the tree path between two argument tokens. From "Satya Nadella" to
+        "Alphabet" in "Microsoft CEO Satya Nadella, Adobe CEO Shantanu Narayen, and Alphabet CEO
+        Sundar Pichai" the path passes two other people. The other members of an argument's own
+        list are not in the way ("Harbor, Index and Bolt" each invested) unless the other
+        argument hangs under one of them ("Acme CEO Jo Bloggs, Sam Roe": Acme is Jo Bloggs')."""
+        up, lca, down = self.path(a, b)
+        if lca is None:
+            return []
+        mates = set(self._own_list(a)[1:]) | set(self._own_list(b)[1:])
+        inner = up[1:] + down[:-1] + ([lca] if lca not in (a, b) else [])
+        return [t for t in inner if t in named and (t == lca or t not in mates)]
+
     def list_head(self, i: int) -> int:
         """The first member of the list a token is in ('Voysis' in 'acquiring Inductiv, Voysis and
         Turi' stands where 'Inductiv' does)."""
@@ -418,8 +440,14 @@ def name_extension(subject, obj) -> str | None:
     return None
 
 
+def _kind(cluster) -> str:
+    t = loose_type(cluster)
+    return "Person" if t.startswith("Person") else "Org" if cluster.type in ORG_TYPES else "Other"
+
+
 def features(doc: Doc, cand: Candidate, clusters: dict, topic: str | None, words: DocWords,
-             link: str | None = None) -> list[str]:
+             link: str | None = None, named: dict[int, str] | None = None) -> list[str]:
+    """``named``: the sentence's name heads (token -> entity), to see a third entity on the path."""
     st, ot = loose_type(clusters[cand.subject]), loose_type(clusters[cand.object])
     tp = f"{st}>{ot}"
     feats = [f"tp={tp}", "bias"]
@@ -500,6 +528,12 @@ def features(doc: Doc, cand: Candidate, clusters: dict, topic: str | None, words
         classes = sorted({c for t in inner for c in words.of(t)})
         feats.extend(f"ptrig={c}" for c in classes)
         feats.extend(f"tp_ptrig={tp}|{c}" for c in classes)
+        # a third named entity on the path: in "Acme CEO Jo Bloggs, Widgetly CEO Sam Roe" the way
+        # from Jo Bloggs to Widgetly goes through Sam Roe, whose title Widgetly belongs to
+        others = sorted({_kind(clusters[named[t]]) for t in words.held_between(a0, b0, named or {})
+                         if named[t] not in (cand.subject, cand.object)})
+        feats.extend(f"path_ent={k}" for k in others)
+        feats.extend(f"tp_path_ent={tp}|{k}" for k in others)
         feats.append(f"plen={_bucket(len(steps))}")
         cand.trigger = lca
         feats.extend(words.cues(lca))

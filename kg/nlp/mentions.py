@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from spacy.attrs import ENT_IOB, IS_ALPHA, IS_LOWER, IS_TITLE, IS_UPPER, LENGTH, LOWER, ORTH, POS, PREFIX
+from spacy.attrs import ENT_IOB, IS_ALPHA, IS_LOWER, IS_TITLE, IS_UPPER, LENGTH, LIKE_URL, LOWER, ORTH, POS, PREFIX
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.symbols import PROPN
@@ -77,6 +77,8 @@ def _replace_entities(doc: Doc, spans: list[Span]) -> None:
         doc.set_ents(sorted(keep + spans, key=lambda e: e.start))
 
 
+# a company named by its web address: "Xnor.ai", "Booking.com", "Quorbit.io"
+DOMAIN_NAME = re.compile(r"[A-Z][A-Za-z0-9-]*[a-z0-9][A-Za-z0-9-]*\.(?:com|io|ai|net|org|co|app|dev|tv|me|ly|so|xyz)")
 # NER labels that may continue a known company's name ("Toyota" + "Camry V6")
 EXTENDING_LABELS = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}
 BORN = re.compile(r"\((?:born|b\.|née)\b", re.IGNORECASE)
@@ -164,6 +166,7 @@ class MentionResolver:
         self.office_titles = set(LEX["office_title_words"])
         self.made_verbs = set(LEX["made_verbs"])
         self.honorifics = set(LEX["honorifics"])
+        self.post_nominals = set(LEX["post_nominals"]["words"])
         self.guidance_nouns = set(LEX["person_guidance_nouns"])
         self.employer_titles = set(LEX["employer_title_words"])
         self.series_nouns = set(LEX["series_nouns"])
@@ -277,6 +280,19 @@ class MentionResolver:
         of = head.head
         return head.dep_ == "pobj" and of.lower_ == "of" and of.head.lemma_.lower() in self.guidance_nouns
 
+    def _possessed_line(self, span: Span) -> str | None:
+        """'its Xeon processors', "Acme's Zorb chips": a name compounded onto a product noun that
+        someone possesses names a line of that someone's products, not a company (a maker would
+        be the possessor: "Intel's chips")."""
+        root = span.root
+        noun = root.head
+        if root.dep_ != "compound" or noun.pos_ != "NOUN" or noun.i < span.end:
+            return None
+        t = self.product_desc.get(noun.lemma_.lower())
+        if t and any(c.dep_ == "poss" for c in noun.children):
+            return t
+        return None
+
     def listed_type(self, span: Span) -> str | None:
         """'missiles such as X and Y', 'apps including X', 'franchises, which include X': the type of
         the noun a list exemplifies."""
@@ -325,6 +341,8 @@ class MentionResolver:
         self._add_acronym_expansions(doc)
         self._add_named_entities(doc)
         self._extend_names(doc)
+        self._add_domain_names(doc)
+        self._around_person_names(doc)
         self._add_proper_noun_runs(doc)
         self._drop_tails_of_known_names(doc)
         self._add_employers_before_titles(doc)
@@ -345,7 +363,14 @@ class MentionResolver:
         headline_end = self._headline_end(doc)
         body = doc_text(doc)[headline_end:]
         typed: list[Span] = []
+        person_ends = {e.end for e in mentions if e.label_ == "PERSON"}
         for ent in mentions:
+            if self._post_nominal(ent, person_ends):
+                continue  # "Kim Lee, MD, PhD": degrees, not a place and a company
+            if len(ent) == 1 and ent[0].like_url and not DOMAIN_NAME.fullmatch(ent[0].text):
+                continue  # "index.html", "www.example.com": an address, not a name
+            if self._dateline(ent):
+                continue  # "BERLIN (Reuters) -": who reports the story, not who is in it
             if ent.end_char <= headline_end and clean_name(ent.text) not in body:
                 continue  # a name only the title line writes: "... - The Economic Times", "Acme Buys Widgetly"
             if len(ent) == 1 and ent[0].is_title and ent[0].text.lower() in lowercase_words \
@@ -365,18 +390,24 @@ class MentionResolver:
             name = clean_name(ent.text)
             if t is None or not name:
                 continue
-            if not kb_id and (all(tok.is_stop or tok.pos_ in ("PRON", "DET", "ADP") for tok in ent if tok.is_alpha)
+            words = [tok for tok in ent if tok.is_alpha]  # none in "Xnor.ai", "3M": letters still make a name
+            if not kb_id and ((all(tok.is_stop or tok.pos_ in ("PRON", "DET", "ADP") for tok in words) if words
+                               else not any(c.isalpha() for c in name))
                               or all(w.lower().strip(".,") in self.role_words or w in self.office_titles for w in name.split())
                               or all(w.strip(".,") in self.org_suffixes for w in name.split())):
                 continue  # "Its", "This", "Executive Director", "Emeritus", "LLC": not names
             if not kb_id and type_family(t) == "Org" and len(name.split()) > 2 and name.split()[0] in self.office_titles \
                     and name.split()[1] == "of":
                 continue  # "Minister of Public Service and Administration": an office, not an organisation
+            if not kb_id and type_family(t) == "Org" and ent[-1].lower_ in self.title_heads \
+                    and ((ent.start > 0 and doc[ent.start - 1].lower_ in ("a", "an")) or (ent.end < len(doc) and doc[ent.end].lower_ == "at")):
+                continue  # "an Engagement Manager", "Regional Director at Acme": a job, not an organisation
             if not kb_id and (all(part.casefold() in self.generic for part in re.split(r"[/\s]+", name) if part)
                               or (len(ent) == 1 and ent[0].pos_ != "PROPN" and ent.label_ not in GRAPH_TYPES
                                   and not (ent[0].is_upper and len(name) > 1)  # an acronym tagged NOUN: "NXT"
                                   and not (ent[0].is_title and not self.known_word(ent[0].lower_))  # "Zorbit"
                                   and not camel_case(ent[0])  # "QuillStackVC" tagged NOUN
+                                  and not DOMAIN_NAME.fullmatch(ent[0].text)  # "Xnor.ai" tagged X
                                   and not self.known_possessive(name))):
                 continue
             if not kb_id and (ROUND_RE.fullmatch(name) or len(name.rstrip(".")) == 1):
@@ -386,6 +417,8 @@ class MentionResolver:
             if t in ("Organization", "Company", "Person") and not kb_id and self._made_by_someone(ent):
                 t = "Product"  # "Arkanoid, developed by Taito": what is developed by someone is a product
                 doc.user_data.setdefault("described", {})[normalize_name(name)] = t
+            elif t in ("Organization", "Company", "Place", "Person") and not kb_id and self._possessed_line(ent):
+                t = self._possessed_line(ent)  # "its Xeon processors": a product line of the owner
             elif t in ("Organization", "Company") and not kb_id and len(ent) > 1 and self._guides_someone(ent):
                 t = "Person"  # "under the supervision of Klaus Wagner": the small model said ORG
             elif t == "Place" and not kb_id and len(ent) == 1:
@@ -769,13 +802,19 @@ class MentionResolver:
             if end is None:
                 continue
             start = title.i
-            while start > 0 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].dep_ == "compound" \
+            while start > 0 and self._name_word(doc[start - 1]) and doc[start - 1].dep_ == "compound" \
                     and (doc[start - 1].is_title or doc[start - 1].is_upper) and start <= doc[start - 1].head.i < end \
+                    and doc[start - 1].lower_ not in self.leading_former \
                     and (not doc[start - 1].ent_type_ or people.get(start - 1) == start):  # untagged, or a lone "PERSON"
                 start -= 1
             if start < title.i:
                 new.append(Span(doc, start, title.i, label="ORG"))
         _replace_entities(doc, new)
+
+    def _name_word(self, tok: Token) -> bool:
+        """A proper noun, or a word the tagger took for a common noun that English does not know
+        ("Activision" opening a sentence)."""
+        return tok.pos_ == "PROPN" or (tok.pos_ == "NOUN" and not self.known_word(tok.lower_))
 
     def _described_type(self, noun: Token) -> str | None:
         """'a video game', 'a line of devices', 'a subsidiary of X': the type a description gives."""
@@ -941,6 +980,12 @@ class MentionResolver:
                 out.append(e)
                 continue
             start, end = e.start, e.end
+            # a legal form that begins a hyphenated word is none: the "Co-" of "Acme Co-Founder"
+            while end - start > 1 and doc[end - 1].text == "-" and not doc[end - 1].whitespace_:
+                end -= 1
+            if end - start > 1 and end < len(doc) and doc[end - 1].text.rstrip(".") in self.org_suffixes \
+                    and not doc[end - 1].whitespace_ and doc[end].text == "-":
+                end -= 1
             while start > e.sent.start and namey(doc[start - 1]) and doc[start - 1].whitespace_:
                 start -= 1
             # a hyphenated first part: "Take-Two Interactive" where NER found "Two Interactive"
@@ -970,6 +1015,52 @@ class MentionResolver:
         if changed or suffix_only:
             doc.set_ents(out)
 
+    def _around_person_names(self, doc: Doc) -> None:
+        """What is written around a person's name: letters of honours and degrees after it ("Jane
+        Doe OBE") are not part of it (nor names of their own: `_post_nominal`); a nickname in
+        quotes or parentheses inside it ('Edward "Ted" Hollis', "Edwin (Gary) Borland") is part of it."""
+        ents = list(doc.ents)
+        spans = [[e.start, e.end, e.label_, e.kb_id] for e in ents]
+        changed = False
+        for sp in spans:
+            if sp[2] == "PERSON":
+                while sp[1] - sp[0] > 2 and doc[sp[1] - 1].text in self.post_nominals:
+                    sp[1] -= 1
+                    changed = True
+        for sp in spans:
+            if sp[2] != "PERSON" or sp[1] + 3 >= len(doc):
+                continue
+            open_, nick, close, surname = doc[sp[1]:sp[1] + 4]
+            if (open_.text, close.text) in (('"', '"'), ("“", "”"), ("(", ")")) and nick.is_title and nick.is_alpha \
+                    and close.whitespace_ and surname.is_title and surname.pos_ == "PROPN":
+                end = sp[1] + 4
+                while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN" and doc[end - 1].whitespace_:
+                    end += 1
+                spans = [x for x in spans if x is sp or not (x[0] < end and x[1] > sp[1])]
+                sp[1], changed = end, True
+        if changed:
+            doc.set_ents([Span(doc, a, b, label=label, kb_id=kb) for a, b, label, kb in sorted(spans)])
+
+    def _post_nominal(self, ent: Span, person_ends: set[int]) -> bool:
+        """Letters after a person's name, alone or in a comma list: "Kim Lee, MD, PhD"."""
+        words = [t for t in ent if not t.is_punct]
+        if not words or not all(t.text in self.post_nominals for t in words):
+            return False
+        j = ent.start
+        while j > 0 and (ent.doc[j - 1].text == "," or ent.doc[j - 1].text in self.post_nominals):
+            j -= 1
+        return j in person_ends
+
+    @staticmethod
+    def _dateline(ent: Span) -> bool:
+        """A wire story's dateline: "(Reuters) -", "SAN JOSE, Calif. (AP) --" opening a sentence."""
+        doc = ent.doc
+        if ent.start == 0 or ent.end + 1 >= len(doc) or doc[ent.start - 1].text != "(" or doc[ent.end].text != ")" \
+                or doc[ent.end + 1].text not in ("-", "--", "–", "—"):
+            return False
+        before = doc[ent.sent.start:ent.start - 1]
+        return all(t.is_upper or t.is_punct or t.is_space or (t.is_title and t.text.endswith(".")) for t in before)
+
     def _part_of_a_title(self, doc: Doc, run: list[Token]) -> bool:
         """Capitalised words of a job title or an office are no name: 'Chief Financial Officer',
         'Executive Vice President', 'Professor of Commercial Law', 'Director of Engineering',
@@ -984,6 +1075,15 @@ class MentionResolver:
     def known_word(self, word: str) -> bool:
         """An English word the lemmatizer's dictionary (WordNet's index) lists, in any part of speech."""
         return any(word in words for words in self.english.values())
+
+    @staticmethod
+    def _add_domain_names(doc: Doc) -> None:
+        """A company named by its web address ("Xnor.ai", "Spyonit.com"): the tokenizer keeps it
+        one word, which NER leaves untagged. Only the URL-like tokens are looked at."""
+        urls = np.flatnonzero(doc.to_array(LIKE_URL))
+        new = [Span(doc, int(i), int(i) + 1, label="ORG") for i in urls
+               if not doc[int(i)].ent_type_ and DOMAIN_NAME.fullmatch(doc[int(i)].text)]
+        _replace_entities(doc, new)
 
     def _add_proper_noun_runs(self, doc: Doc) -> None:
         """Names NER missed: a run of proper nouns, or of capitalised words English does not know

@@ -79,6 +79,7 @@ class RelationExtractor:
         self.negations = set(LEX["negation_words"])
         self.former = set(LEX["former_markers"])
         self.non_relation_modifiers = set(LEX["non_relation_modifiers"])
+        self.owner_modifiers = set(LEX["owner_modifiers"])
         self.staff_nouns = set(LEX["staff_nouns"])
         self.membership_nouns = set(LEX["membership_nouns"])
         self.membership_titles = set(LEX["membership_titles"])
@@ -286,6 +287,7 @@ class RelationExtractor:
         if any(c.lemma_.lower() in self.non_relation_modifiers and c.dep_ in ("amod", "compound", "nmod")
                for t in toks.values() for c in t.children):
             return []  # "its sister channels MTV and VH1", "rival studio X": not a part of it
+        toks = self._owner_reading(spec, toks)
         if spec.get("implicit_subject"):
             if any(c.dep_ in ("nsubj", "agent", "nsubjpass" if spec["id"].endswith("gerund") else "agent") for c in trigger.children):
                 return []
@@ -334,6 +336,18 @@ class RelationExtractor:
                                         pattern + ("~loose" if any(fit) else ""), dict(fact_attrs)))
         return out
 
+    def _owner_reading(self, spec: dict, toks: dict[str, Token]) -> dict[str, Token]:
+        """A part noun that an owner word modifies names the owner, not the part: "X is the parent
+        company of Y", "Y's parent company, X", "its holding company X" make Y the part. The
+        ownership rules read "company of" as "part of", so their two slots change places."""
+        noun, s, o = toks.get("n"), spec["subject"], spec["object"]
+        if noun is None or spec["predicate"] != "parentOrganization" or s not in toks or o not in toks:
+            return toks
+        if not any(c.lemma_.lower() in self.owner_modifiers and c.dep_ in ("amod", "compound", "nmod")
+                   for c in noun.children):
+            return toks
+        return {**toks, s: toks[o], o: toks[s]}
+
     # -- titles: "CEO of Meta Mark Zuckerberg", "Chris Cox, Meta's head of product", "Google's CEO, Sundar Pichai"
     def _title_facts(self, doc: Doc, ctx: "DocContext") -> list[Fact]:
         facts = []
@@ -373,7 +387,8 @@ class RelationExtractor:
         Returns the facts and the tokens of the run (empty when it gave none)."""
         sent_start = ent.sent.start
         start = ent.start
-        while start > sent_start and (doc[start - 1].lower_ in self.title_parts or doc[start - 1].lower_ in _AND):
+        while start > sent_start and (doc[start - 1].lower_ in self.title_parts or doc[start - 1].lower_ in _AND
+                                      or self._inside_word(doc, start - 1)):
             start -= 1
         run = doc[start:ent.start]
         if len(run) < 3 or run[0].lower_ in _AND or run[-1].lower_ in _AND or not any(t.lower_ in _AND for t in run):
@@ -393,12 +408,17 @@ class RelationExtractor:
             if t is not None and t.lower_ not in _AND:
                 segment.append(t)
                 continue
-            role = " ".join(w.text for w in segment)
+            role = doc[segment[0].i:segment[-1].i + 1].text if segment else ""
             pred = self._classify(role) if segment and segment[-1].lower_ in self.title_words else None
             if pred:
                 out += self._title_role_facts(ent._.kg_key, segment[-1], role, pred, orgs, former, TITLE_CONFIDENCE, ctx)
             segment = []
         return out, range(start, ent.start) if out else range(0)
+
+    @staticmethod
+    def _inside_word(doc: Doc, i: int) -> bool:
+        """A piece of a hyphenated word the tokenizer split: the "Co" and "-" of "Co-Founder"."""
+        return not doc[i].whitespace_ and i + 1 < len(doc) and (doc[i].text == "-" or doc[i + 1].text == "-")
 
     @staticmethod
     def _conjuncts_all(tok: Token) -> list[Token]:
@@ -435,7 +455,12 @@ class RelationExtractor:
         start = ent.start if first is head else first.left_edge.i
         if (first.dep_ == "appos" or (first.dep_ == "conj" and start > 0 and ent.doc[start - 1].text == ",")) \
                 and self._is_title(first.head):
-            found.append(first.head)
+            # with the titles joined to it: "Acme's former chairman and former CEO, Jo Bloggs"
+            # (not one with a name apposed of its own: "Acme's chairman, Jo Bloggs, and its CEO, Sam Roe")
+            # nor a plural one, which names others: "his lieutenant, Jo, as well as the chief executives of X and Y"
+            joined = [t for t in self._title_conjuncts(first.head)
+                      if t.tag_ != "NNS" and not any(c.dep_ == "appos" for c in t.children)]
+            found.extend(t for t in [first.head, *joined] if t not in found)
         # copula: "X is the CEO of Y", "X became chief executive"
         if head.dep_ in ("nsubj", "nsubjpass"):
             for c in head.head.children:
@@ -489,29 +514,36 @@ class RelationExtractor:
                     or not self.topic_fallback_title.search(role.lower()):
                 return []
             orgs, conf = [ctx.topic_org], 0.55 if former else 0.6
+            # the organisation is a guess from the document, not the sentence: measured apart
+            return self._title_role_facts(person, title, role, pred, orgs, former, conf, ctx, "title+topic")
         return self._title_role_facts(person, title, role, pred, orgs, former, conf, ctx)
 
     def _title_role_facts(self, person: str, title: Token, role: str, pred: str, orgs: list[str], former: bool,
-                          conf: float, ctx: "DocContext") -> list[Fact]:
+                          conf: float, ctx: "DocContext", rule: str = "title") -> list[Fact]:
         """A title's facts for the organisations it names, and the organisations a person leads
         (what a later 'his company' refers to)."""
         if self.is_hedged(title, climb=False):
             conf *= 0.3
         out = []
         for org in orgs:
-            if org == person or not ctx.types_ok(org, ["Org"]):
+            fit = ctx.slot_fit(org, ["Org"])
+            if org == person or fit is None:
                 continue
             if title.lower_ in self.membership_titles and self.society_cues.intersection(ctx.clusters[org].label.split()):
                 continue  # a member of an academy, society or party is not employed by it
             attrs = {"role": role}
             if former:
                 attrs["former"] = True
-            out.append(Fact(person, pred, org, title.sent, conf, "title", attrs))
+            out.append(Fact(person, pred, org, title.sent, conf, rule + ("~loose" if fit else ""), attrs))
             if pred in ("ceoOf", "leads", "founded") and not former and org not in ctx.led_orgs[person]:
                 ctx.led_orgs[person].append(org)
         return out
 
-    def _title_orgs(self, doc: Doc, title: Token, ctx: "DocContext") -> list[str]:
+    def _title_orgs(self, doc: Doc, title: Token, ctx: "DocContext", from_conjunct: bool = False) -> list[str]:
+        """The organisations a title names: its possessor or compound ("Acme's CEO", "Acme CEO"),
+        its complement ("CEO of Acme", "VP of AI Research at Acme": the deeper one), else those
+        of a title joined to it, which share them ("Acme's founder and CEO", "the CEO and founder
+        of Acme"; ``from_conjunct``: this is that look, which goes one step only)."""
         keys: list[str] = []
         # "the Freshfields Professor of Commercial Law": a chair named after a donor, not an employer
         named_chair = title.is_title and any(
@@ -520,7 +552,9 @@ class RelationExtractor:
         for c in title.children:
             if c.dep_ in ("compound", "nmod") and c.i < title.i and named_chair:
                 continue
-            if c.dep_ == "poss" or (c.dep_ in ("compound", "nmod") and c.i < title.i):
+            # "Widgetly CEO Sam Roe", where the parser made the name an adjective of the title
+            named_amod = c.dep_ == "amod" and c.i in ctx.token_keys
+            if c.dep_ == "poss" or ((c.dep_ in ("compound", "nmod") or named_amod) and c.i < title.i):
                 keys += self.keys_at(doc, c, ctx) if c.pos_ != "PRON" or c.lower_ in ("its", "their") else []
             if c.dep_ == "prep" and c.lower_ in ("of", "at", "for", "with", "in"):
                 for g in c.children:
@@ -546,8 +580,14 @@ class RelationExtractor:
                 keys.append(doc._.kg_token_keys[c.i])
         out = []
         for k in keys:
-            if k and k not in out and ctx.types_ok(k, ["Org"]):
+            if k and k not in out and ctx.slot_fit(k, ["Org"]) is not None:
                 out.append(k)
+        if not out and title.dep_ == "conj" and self._is_title(title.head) and not from_conjunct:
+            return self._title_orgs(doc, title.head, ctx, True)  # "Acme's founder and CEO": both of Acme
+        if not out and not from_conjunct:  # "the CEO and founder of Acme": the complement is shared
+            for c in self._title_conjuncts(title):
+                if not any(g.dep_ == "appos" for g in c.children):
+                    return self._title_orgs(doc, c, ctx, True)
         return out
 
     def _respectively(self, doc: Doc, ctx: "DocContext", title_words: list[Token]) -> list[Fact]:
