@@ -417,8 +417,8 @@ class MentionResolver:
             if t in ("Organization", "Company", "Person") and not kb_id and self._made_by_someone(ent):
                 t = "Product"  # "Arkanoid, developed by Taito": what is developed by someone is a product
                 doc.user_data.setdefault("described", {})[normalize_name(name)] = t
-            elif t in ("Organization", "Company", "Place", "Person") and not kb_id and self._possessed_line(ent):
-                t = self._possessed_line(ent)  # "its Xeon processors": a product line of the owner
+            elif t in ("Organization", "Company", "Place", "Person") and not kb_id and (line := self._possessed_line(ent)):
+                t = line  # "its Xeon processors": a product line of the owner
             elif t in ("Organization", "Company") and not kb_id and len(ent) > 1 and self._guides_someone(ent):
                 t = "Person"  # "under the supervision of Klaus Wagner": the small model said ORG
             elif t == "Place" and not kb_id and len(ent) == 1:
