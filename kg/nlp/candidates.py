@@ -323,33 +323,33 @@ class DocWords:
             down.append(t)
         return up, None, down[::-1]
 
-    def _own_list(self, t: int) -> list[int]:
-        """A token and the list members it hangs from by 'conj' ("Bolt" in "Harbor, Index and Bolt")."""
+    def own_list(self, t: int) -> list[int]:
+        """A token and the list members before it that it hangs from by 'conj', up to the list's
+        first member ("Bolt", "Index", "Harbor" in "Harbor, Index and Bolt")."""
         out = [t]
-        while self.dep[t] == "conj" and self.head[t] != t:
+        while self.dep[t] == "conj" and self.head[t] < t:
             t = self.head[t]
             out.append(t)
         return out
 
-    def held_between(self, a: int, b: int, named: dict[int, str]) -> list[int]:
+    def held_between(self, a: int, b: int, named: dict[int, str],
+                     path: tuple[list[int], int | None, list[int]] | None = None) -> list[int]:
         """The name heads on the tree path between two argument tokens. From "Satya Nadella" to
         "Alphabet" in "Microsoft CEO Satya Nadella, Adobe CEO Shantanu Narayen, and Alphabet CEO
         Sundar Pichai" the path passes two other people. The other members of an argument's own
         list are not in the way ("Harbor, Index and Bolt" each invested) unless the other
         argument hangs under one of them ("Acme CEO Jo Bloggs, Sam Roe": Acme is Jo Bloggs')."""
-        up, lca, down = self.path(a, b)
+        up, lca, down = path or self.path(a, b)  # ``path``: the one already walked between a and b
         if lca is None:
             return []
-        mates = set(self._own_list(a)[1:]) | set(self._own_list(b)[1:])
+        mates = set(self.own_list(a)[1:]) | set(self.own_list(b)[1:])
         inner = up[1:] + down[:-1] + ([lca] if lca not in (a, b) else [])
         return [t for t in inner if t in named and (t == lca or t not in mates)]
 
     def list_head(self, i: int) -> int:
         """The first member of the list a token is in ('Voysis' in 'acquiring Inductiv, Voysis and
         Turi' stands where 'Inductiv' does)."""
-        while self.dep[i] == "conj" and self.head[i] < i:
-            i = self.head[i]
-        return i
+        return self.own_list(i)[-1]
 
     def governor(self, i: int, limit: int = 4) -> tuple[int, str] | None:
         """The nearest word of a trigger class above a token, with the token's role under it
@@ -530,8 +530,8 @@ def features(doc: Doc, cand: Candidate, clusters: dict, topic: str | None, words
         feats.extend(f"tp_ptrig={tp}|{c}" for c in classes)
         # a third named entity on the path: in "Acme CEO Jo Bloggs, Widgetly CEO Sam Roe" the way
         # from Jo Bloggs to Widgetly goes through Sam Roe, whose title Widgetly belongs to
-        others = sorted({_kind(clusters[named[t]]) for t in words.held_between(a0, b0, named or {})
-                         if named[t] not in (cand.subject, cand.object)})
+        held = words.held_between(a0, b0, named or {}, (up, lca, down) if (a, b) == (a0, b0) else None)
+        others = sorted({_kind(clusters[named[t]]) for t in held if named[t] not in (cand.subject, cand.object)})
         feats.extend(f"path_ent={k}" for k in others)
         feats.extend(f"tp_path_ent={tp}|{k}" for k in others)
         feats.append(f"plen={_bucket(len(steps))}")

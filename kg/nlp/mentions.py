@@ -1019,8 +1019,7 @@ class MentionResolver:
         """What is written around a person's name: letters of honours and degrees after it ("Jane
         Doe OBE") are not part of it (nor names of their own: `_post_nominal`); a nickname in
         quotes or parentheses inside it ('Edward "Ted" Hollis', "Edwin (Gary) Borland") is part of it."""
-        ents = list(doc.ents)
-        spans = [[e.start, e.end, e.label_, e.kb_id] for e in ents]
+        spans = [[e.start, e.end, e.label_, e.kb_id] for e in doc.ents]
         changed = False
         for sp in spans:
             if sp[2] == "PERSON":
