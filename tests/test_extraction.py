@@ -406,6 +406,27 @@ def test_a_camel_case_name_is_a_name_and_an_opening_the_is_not(nlp):
     assert [e["label"] for e in rec["entities"].values()] == ["Dana Whitlock"]
 
 
+def test_an_unknown_word_opening_a_sentence_is_a_name_whatever_its_tag(nlp):
+    # the small tagger calls "Brightwave" a verb and "Stackly" an adverb; English does not know
+    # either word, so each stays the name NER found. "Relatedly" is an adverb of an English
+    # adjective, and no name
+    for text, names in [("Brightwave makes payroll software for restaurants.", ["Brightwave"]),
+                        ("Stackly raised $1 million in seed funding.", ["Stackly"]),
+                        ("Relatedly, the board met on Monday.", [])]:
+        rec, _ = extract(nlp, text)
+        assert sorted(e["label"] for e in rec["entities"].values()) == names, text
+
+
+def test_a_number_the_parse_attaches_to_a_name_is_part_of_it(nlp):
+    # "Perimeter" alone would be an English word opening a sentence; its number makes it a name.
+    # A numeral of a date or a sum stays out of the names beside it
+    rec, facts = extract(nlp, "Perimeter 81, which was acquired by Norvex for $490 million, sells firewalls.")
+    assert sorted(e["label"] for e in rec["entities"].values()) == ["Norvex", "Perimeter 81"]
+    assert ("Norvex", "acquired", "Perimeter 81") in facts
+    rec, _ = extract(nlp, "In March 2020 Acme raised $5 million from 700 Ventures.")
+    assert sorted(e["label"] for e in rec["entities"].values()) == ["700 Ventures", "Acme"]
+
+
 def test_two_organisation_names_ner_split_are_one_name(nlp):
     # NER sometimes ends a name early and starts another at its next word ("Norvik | AI Ventures")
     from spacy.tokens import Span

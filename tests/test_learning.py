@@ -131,25 +131,48 @@ def test_model_scores_features_and_calibrates():
 
 def test_fact_calibration_maps_confidence_to_observed_share():
     from kg.learn.train import fact_calibration, recalibrated
+    from kg.nlp.scorer import fact_map
 
     # invented judgements: facts at 0.9 right 3 times in 4, facts at 0.3 right 1 time in 4
     judged = [("d", 0.9, ok) for ok in (True, True, True, False)] * 5 + \
              [("d", 0.3, ok) for ok in (True, False, False, False)] * 5
     cal = fact_calibration(judged)
-    assert cal["facts"] == 40
-    assert np.interp(0.9, cal["x"], cal["y"]) == pytest.approx(0.75)
-    assert np.interp(0.3, cal["x"], cal["y"]) == pytest.approx(0.25)
+    assert cal["facts"] == 40 and len(cal["beta"]) == 3
+    read = fact_map(cal)
+    assert read(0.9) == pytest.approx(0.75, abs=0.002)
+    assert read(0.3) == pytest.approx(0.25, abs=0.002)
+    assert read(0.3) < read(0.5) < read(0.7) < read(0.9)
     record = {"doc": "d", "facts": [{"predicate": "acquired", "confidence": 0.9}]}
-    assert recalibrated([record], cal)[0]["facts"][0]["confidence"] == 0.75
+    assert recalibrated([record], cal)[0]["facts"][0]["confidence"] == pytest.approx(0.75, abs=0.002)
     assert record["facts"][0]["confidence"] == 0.9  # the input is not changed
-    assert recalibrated([record], {"x": [], "y": []}) == [record]  # too few facts: no map
+    assert fact_calibration(judged[:10]) == {"facts": 10}  # too few facts: no map
+    assert recalibrated([record], {"facts": 10}) == [record]
+
+
+def test_fact_calibration_never_falls_as_confidence_rises():
+    from kg.learn.train import fact_calibration
+    from kg.nlp.scorer import fact_map
+
+    # invented judgements where the middle does better than the top: an unconstrained beta curve
+    # would bend down at the top; a falling term is dropped and the map still rises
+    judged = [("d", 0.95, ok) for ok in (True, False)] * 10 + [("d", 0.6, True)] * 20 + \
+             [("d", 0.2, ok) for ok in (True, False, False, False)] * 5
+    cal = fact_calibration(judged)
+    assert min(cal["beta"][:2]) >= 0
+    read = fact_map(cal)
+    grid = [read(p / 100) for p in range(1, 100)]
+    assert grid == sorted(grid) and grid[-1] > grid[0]
 
 
 def test_model_reads_fact_confidence_through_its_fact_calibration():
-    model = ScorerModel.from_json({**TINY, "fact_calibration": {"x": [0.2, 1.0], "y": [0.1, 0.7]}})
-    assert model.fact_confidence(0.6) == pytest.approx(0.4)
-    assert model.fact_confidence(0.99) == pytest.approx(0.6925)
-    assert ScorerModel.from_json(TINY).fact_confidence(0.6) == 0.6  # an older model: unchanged
+    model = ScorerModel.from_json({**TINY, "fact_calibration": {"beta": [1.0, 1.0, 0.0]}})
+    assert model.fact_confidence(0.6) == pytest.approx(0.6)  # a = b = 1, c = 0: the identity
+    model = ScorerModel.from_json({**TINY, "fact_calibration": {"beta": [2.0, 1.0, -0.5]}})
+    # sigmoid(2 ln 0.6 - ln 0.4 - 0.5) = 0.36 / (0.36 + 0.4 e^0.5)
+    assert model.fact_confidence(0.6) == pytest.approx(0.36 / (0.36 + 0.4 * np.exp(0.5)), abs=0.0005)
+    older = ScorerModel.from_json({**TINY, "fact_calibration": {"x": [0.2, 1.0], "y": [0.1, 0.7]}})
+    assert older.fact_confidence(0.6) == pytest.approx(0.4)  # an older model's knots still read
+    assert ScorerModel.from_json(TINY).fact_confidence(0.6) == 0.6  # no fact calibration: unchanged
 
 
 # -- kg train end to end, on invented texts
@@ -211,7 +234,7 @@ def test_packaged_model_is_small_and_complete():
     assert {"emp", "lead", "ceo", "founded", "developed", "acquired", "invested", "parent"} <= set(model["labels"])
     assert model["meta"]["held_out_included"] is False
     cal = model["fact_calibration"]
-    assert cal["facts"] >= 500 and cal["x"] == sorted(cal["x"]) and cal["y"] == sorted(cal["y"])
+    assert cal["facts"] >= 500 and len(cal["beta"]) == 3 and min(cal["beta"][:2]) >= 0
 
 
 # -- kg eval counts as ../shared/eval/score.py does (judged families, implied predicates)

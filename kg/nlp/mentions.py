@@ -15,6 +15,7 @@ import numpy as np
 from spacy.attrs import ENT_IOB, IS_ALPHA, IS_LOWER, IS_TITLE, IS_UPPER, LENGTH, LIKE_URL, LOWER, ORTH, POS, PREFIX
 from spacy.language import Language
 from spacy.matcher import Matcher
+from spacy.strings import get_string_id
 from spacy.symbols import PROPN
 from spacy.tokens import Doc, Span, Token
 
@@ -81,6 +82,9 @@ def _replace_entities(doc: Doc, spans: list[Span]) -> None:
 DOMAIN_NAME = re.compile(r"[A-Z][A-Za-z0-9-]*[a-z0-9][A-Za-z0-9-]*\.(?:com|io|ai|net|org|co|app|dev|tv|me|ly|so|xyz)")
 # NER labels that may continue a known company's name ("Toyota" + "Camry V6")
 EXTENDING_LABELS = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}
+#: Labels of names that may hold a number ("500 Startups", "Perimeter 81"); not people, nor
+#: countries and cities (LOC stays: the small model types one-word names such as "Startups" LOC).
+NUMBERED_NAME_LABELS = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "LOC"}
 BORN = re.compile(r"\((?:born|b\.|née)\b", re.IGNORECASE)
 QUOTED = re.compile(r'["“]([A-Z][^"“”\n]{2,60})["”]')
 # a document's first line of the form "Name: Subtitle" ("Titanfall: Assault"), at most 10 words
@@ -344,6 +348,7 @@ class MentionResolver:
         self._add_domain_names(doc)
         self._around_person_names(doc)
         self._add_proper_noun_runs(doc)
+        self._add_name_numbers(doc)
         self._drop_tails_of_known_names(doc)
         self._add_employers_before_titles(doc)
         self._add_short_org_names(doc)
@@ -379,10 +384,12 @@ class MentionResolver:
             if len(ent) == 1 and ent[0].is_title and ent[0].text not in inner_titles and not self.kb.lookup(ent.text) \
                     and not self.known_possessive(ent.text) \
                     and normalize_name(ent.text) not in described and ent.label_ not in GRAPH_TYPES \
-                    and (ent[0].pos_ in ("ADV", "VERB", "AUX", "ADP", "SCONJ", "PRON", "DET")
-                         or ent[0].pos_ != "PROPN" and (self.known_word(ent[0].lower_) or self.known_word(ent[0].lemma_.lower()))) \
+                    and (ent[0].pos_ in ("ADP", "SCONJ", "PRON", "DET")
+                         or ent[0].pos_ != "PROPN" and self.english_word(ent[0])) \
                     and not (ent.label_ == "PERSON" and ent[0].pos_ == "PROPN"):
                 continue  # "Anecdotally it seems", "Having a better model": an English word opening a sentence
+                # (a word English does not know stays a name whatever the tagger made of it:
+                # "Brightwave makes payroll software", with "Brightwave" tagged as a verb)
             if any(a <= ent.start_char and ent.end_char <= b and (ent.start_char, ent.end_char) != (a, b)
                    for a, b in quotes) and not self.kb.lookup(clean_name(ent.text)):
                 continue  # a word inside a quoted title: "Rings" of "Lord of the Rings"
@@ -1075,6 +1082,16 @@ class MentionResolver:
         """An English word the lemmatizer's dictionary (WordNet's index) lists, in any part of speech."""
         return any(word in words for words in self.english.values())
 
+    def english_word(self, tok: Token) -> bool:
+        """The word or its lemma is English, or it is an adverb made of an English adjective
+        ("anecdotally", "relatedly": WordNet lists few such adverbs). A made-up name ending in
+        -ly ("Stackly", "Bitly") has no adjective under it."""
+        low = tok.lower_
+        if self.known_word(low) or self.known_word(tok.lemma_.lower()):
+            return True
+        adjectives = self.english.get(get_string_id("adj"), ())
+        return low.endswith("ly") and any(stem in adjectives for stem in (low[:-2], low[:-3] + "y", low[:-4], low[:-2] + "e"))
+
     @staticmethod
     def _add_domain_names(doc: Doc) -> None:
         """A company named by its web address ("Xnor.ai", "Spyonit.com"): the tokenizer keeps it
@@ -1132,17 +1149,50 @@ class MentionResolver:
         opening the sentence (a function word too: a sentence-opening "The" the tagger called a
         proper noun) or part of a job title."""
         first = run[0]
+        start, end = self._name_numbers(doc, first.i, run[-1].i + 1, sent)
         if len(run) > 5 or self._part_of_a_title(doc, run) or (
-                len(run) == 1 and first.i == sent.start
+                end - start == 1 and first.i == sent.start
                 and (self.known_word(first.lower_) or self.known_word(first.lemma_.lower()) or first.is_stop)):
             return
-        start = first.i
         while start - 2 >= sent.start and doc[start - 1].text == "-" and not doc[start - 1].whitespace_ \
                 and not doc[start - 2].whitespace_ and doc[start - 2].is_title and not doc[start - 2].ent_type_:
             start -= 2  # "Take-Two Interactive"
         if new and new[-1].end > start:  # "Foo" was a run of its own: one name
             start = new.pop().start
-        new.append(Span(doc, start, run[-1].i + 1, label="ORG"))
+        new.append(Span(doc, start, end, label="ORG"))
+
+    @staticmethod
+    def _name_numbers(doc: Doc, start: int, end: int, sent: Span) -> tuple[int, int]:
+        """A name's number: a numeral right before or after a name that the parse attaches to the
+        name ("500 Startups", "Perimeter 81") is part of it; a numeral of a date, a sum or a
+        quantity is not ("March 2020", "$5 million")."""
+        def numeral(i: int) -> bool:
+            tok = doc[i]
+            return sent.start <= i < sent.end and tok.is_digit and tok.dep_ == "nummod" \
+                and start <= tok.head.i < end and tok.ent_type_ in ("", "CARDINAL")
+
+        if start - 1 >= sent.start and numeral(start - 1) and doc[start - 1].whitespace_ \
+                and not (start - 2 >= sent.start and doc[start - 2].text in ("$", "#", "No.")):
+            start -= 1
+        if end < sent.end and numeral(end) and doc[end - 1].whitespace_:
+            end += 1
+        return start, end
+
+    def _add_name_numbers(self, doc: Doc) -> None:
+        """Names NER found without their number ("Startups" of "500 Startups"): see _name_numbers."""
+        ents = list(doc.ents)
+        grown = {}
+        for e in ents:
+            if e.label_ in NUMBERED_NAME_LABELS and not e.kb_id_:
+                start, end = self._name_numbers(doc, e.start, e.end, e.sent)
+                # the numeral may be an entity of its own, a CARDINAL: it joins the name
+                if (start, end) != (e.start, e.end) and not any(
+                        o is not e and o.label_ != "CARDINAL" and o.start < end and start < o.end for o in ents):
+                    grown[e.start] = Span(doc, start, end, label=e.label_)
+        if grown:
+            taken = {i for g in grown.values() for i in range(g.start, g.end)}
+            doc.set_ents([grown.get(e.start, e) for e in ents
+                          if e.start in grown or not any(i in taken for i in range(e.start, e.end))])
 
     def _add_short_org_names(self, doc: Doc) -> None:
         """'Scale' after 'Scale AI': the first word of a multi-word company name names it too."""
