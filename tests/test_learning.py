@@ -162,6 +162,12 @@ def test_fact_calibration_never_falls_as_confidence_rises():
     read = fact_map(cal)
     grid = [read(p / 100) for p in range(1, 100)]
     assert grid == sorted(grid) and grid[-1] > grid[0]
+    # facts right less often the surer they look: no rising term is left, and the map is flat
+    # at the share of right facts
+    falling = [("d", 0.9, ok) for ok in (True, False, False, False)] * 5 + \
+              [("d", 0.2, ok) for ok in (True, True, True, False)] * 5
+    cal = fact_calibration(falling)
+    assert cal["beta"] == [0.0, 0.0, 0.0] and fact_map(cal)(0.9) == fact_map(cal)(0.2) == 0.5
 
 
 def test_model_reads_fact_confidence_through_its_fact_calibration():

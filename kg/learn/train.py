@@ -429,17 +429,18 @@ def fact_calibration(judged: list[tuple[str, float, bool]]) -> dict:
     if len(p) < 20 or len(set(y)) < 2:
         return {"facts": len(judged)}
     X = np.c_[np.log(p), -np.log(1 - p)]
-    use = [0, 1]
-    while True:
+    use, coef, c = [0, 1], {}, float(np.log(y.mean() / (1 - y.mean())))
+    while use:
         lr = LogisticRegression(C=1e6, max_iter=1000).fit(X[:, use], y)
-        coef = dict(zip(use, lr.coef_[0]))
-        # a negative slope would make the map fall somewhere: drop that term and refit (Kull et al.)
-        bad = [i for i in use if coef[i] < 0]
-        if not bad or len(use) == 1:
+        coef, c = dict(zip(use, lr.coef_[0])), float(lr.intercept_[0])
+        if min(coef.values()) >= 0:
             break
-        use = [i for i in use if i not in bad]
-    a, b = (max(0.0, float(coef.get(i, 0.0))) for i in (0, 1))
-    return {"beta": [round(a, 5), round(b, 5), round(float(lr.intercept_[0]), 5)], "facts": len(judged)}
+        # a negative slope would make the map fall somewhere: drop the most negative term and
+        # refit (Kull et al.); with none left the map is flat at the share of right facts
+        use.remove(min(use, key=coef.get))
+        coef, c = {}, float(np.log(y.mean() / (1 - y.mean())))
+    a, b = (float(coef.get(i, 0.0)) for i in (0, 1))
+    return {"beta": [round(a, 5), round(b, 5), round(c, 5)], "facts": len(judged)}
 
 
 def recalibrated(records: list[dict], cal: dict) -> list[dict]:
