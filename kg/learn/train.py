@@ -222,7 +222,7 @@ def _fit(X, y, w, c: float, learner: str = "logreg"):
 
 def groups_of(rows: list[Row]) -> np.ndarray:
     """Fold id per row: whole source documents go to one fold (a hash of the document's id)."""
-    return np.array([_fold_of_doc(r.group or r.doc) for r in rows])
+    return np.array([_fold_of(r.group or r.doc) for r in rows])
 
 
 def out_of_fold(rows: list[Row], label: str, c: float = DEFAULT_C, learner: str = "logreg") -> tuple[np.ndarray, np.ndarray, list[Row]]:
@@ -362,7 +362,7 @@ def cross_validate(nlp, sets: dict[str, list[Example]], rows: list[Row], golds: 
     group_of = {e.id: e.group for examples in sets.values() for e in examples}
 
     def fold_of(doc_id: str) -> int:
-        return _fold_of_doc(group_of.get(doc_id, doc_id))
+        return _fold_of(group_of.get(doc_id, doc_id))
 
     records: dict[str, list[dict]] = {name: [] for name in sets}
     folds = groups_of(rows)
@@ -454,8 +454,9 @@ def recalibrated(records: list[dict], cal: dict) -> list[dict]:
             for r in records]
 
 
-def _fold_of_doc(doc_id: str) -> int:
-    return int(hashlib.sha256(f"{SEED}:{doc_id}".encode()).hexdigest()[:8], 16) % FOLDS
+def _fold_of(group: str) -> int:
+    """The cross-validation fold of a source document (an Example's group): a hash of its id."""
+    return int(hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest()[:8], 16) % FOLDS
 
 
 # -- the `kg train` command

@@ -61,7 +61,7 @@ def fact_map(cal: dict):
     coefficients, or the knots of a piecewise-linear map (older model files); none: identity."""
     if cal.get("beta"):
         coef = tuple(cal["beta"])
-        return lambda p: round(float(beta_confidence(coef, p)), 3)
+        return lambda p: float(beta_confidence(coef, p))
     if cal.get("x"):
         xs, ys = np.array(cal["x"]), np.array(cal["y"])
         return lambda p: float(np.interp(p, xs, ys))
