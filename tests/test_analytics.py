@@ -373,15 +373,15 @@ def test_saved_queries_answer_the_questions(corpus):
     # The sentence "Google's CEO, Sundar Pichai, and his top AI lieutenant, Demis Hassabis, as well as
     # the chief executives of Microsoft and OpenAI, Satya Nadella and Sam Altman" gives two right
     # pairs, Nadella as Microsoft's leader (true, weaker than the gold ceoOf) and, wrongly, Pichai as
-    # CEO of Microsoft and Hassabis as leader of Google and OpenAI (README, Quality: known errors).
-    crossed = {("Sundar Pichai", "ceoOf", "Microsoft"),
+    # CEO of Microsoft and OpenAI and Hassabis as leader of Google and OpenAI (README, Quality: known errors).
+    crossed = {("Sundar Pichai", "ceoOf", "Microsoft"), ("Sundar Pichai", "ceoOf", "OpenAI"),
                ("Demis Hassabis", "leads", "Google"), ("Demis Hassabis", "leads", "OpenAI"),
                ("Satya Nadella", "leads", "Microsoft")}
     assert pairs == {("Alexandr Wang", "founded", "Scale AI"), ("Sam Altman", "ceoOf", "OpenAI"),
                      ("Daniel Gross", "ceoOf", "Safe Superintelligence"), ("Mark Zuckerberg", "ceoOf", "Meta"),
                      ("Mark Zuckerberg", "founded", "Meta"), ("Sundar Pichai", "ceoOf", "Google"),
                      ("Yann LeCun", "founded", "FAIR")} | crossed
-    assert len(leaders) == 11  # one row per (fact, role)
+    assert len(leaders) == 12  # one row per (fact, role)
     zuckerberg = leaders[leaders.person == "Mark Zuckerberg"].set_index("relation")
     assert zuckerberg.loc["ceoOf", "role"] == "CEO" and zuckerberg.loc["ceoOf", "evidence"] == 3
     assert zuckerberg.loc["founded", "role"] == "company founder"
@@ -400,8 +400,8 @@ def test_saved_queries_answer_the_questions(corpus):
     movers = A.sparql_df(g, ROOT / "queries" / "movers.rq")
     assert list(movers.columns) == ["person", "organizations", "names"]
     assert [(r.person, r.organizations, set(r.names.split(", "))) for r in movers.itertuples()] == [
-        ("Yann LeCun", 3, {"Meta", "New York University", "FAIR"}), ("Demis Hassabis", 2, {"Google", "OpenAI"}),
-        ("Sundar Pichai", 2, {"Google", "Microsoft"})]
+        ("Sundar Pichai", 3, {"Google", "Microsoft", "OpenAI"}), ("Yann LeCun", 3, {"Meta", "New York University", "FAIR"}),
+        ("Demis Hassabis", 2, {"Google", "OpenAI"})]
     models = A.sparql_df(g, ROOT / "queries" / "models_developers.rq")
     assert set(zip(models["item"], models["developer"])) == {
         ("Galactica", "Meta"), ("LLaMA", "Meta"), ("Stories", "Meta"), ("ChatGPT", "OpenAI"), ("PyTorch", "FAIR"),
@@ -409,7 +409,7 @@ def test_saved_queries_answer_the_questions(corpus):
     assert models.set_index("item").loc["PyTorch", "developerKind"] == "ResearchLab"
     pichai = find_entity(g, "Sundar Pichai")
     evidence = A.sparql_df(g, ROOT / "queries" / "evidence.rq", {"s": pichai, "p": KG.ceoOf})
-    assert sorted(evidence.object) == ["Google", "Microsoft"]
+    assert sorted(evidence.object) == ["Google", "Microsoft", "OpenAI"]
     assert evidence.sentence.str.contains("Google's CEO, Sundar Pichai").all()
 
 

@@ -67,7 +67,7 @@ def test_build_prints_summary_and_writes_files(corpus_build):
     assert sum(per_pred.values()) == int(facts.group(1))
     # the corpus's one acquisition: Meta / Instagram, "bought for $1b in 2012" (README, Quality)
     assert set(per_pred) == {"acquired", "ceoOf", "developed", "founded", "investedIn", "leads", "worksFor"}
-    assert int(facts.group(1)) == 40 and per_pred == {"acquired": 1, "ceoOf": 7, "developed": 12, "founded": 3,
+    assert int(facts.group(1)) == 40 and per_pred == {"acquired": 1, "ceoOf": 8, "developed": 11, "founded": 3,
                                                       "investedIn": 2, "leads": 3, "worksFor": 12}
     assert re.fullmatch(r"time: \d+\.\d s, \d+ words/s", lines[3]), lines[3]
     assert f"wrote {corpus_build.graph}" in lines and f"wrote {corpus_build.html}" in lines
@@ -319,8 +319,8 @@ def test_eval_matches_scorer_on_corpus(corpus_build, corpus_facts, corpus_entiti
     # "Facebook" in its sentence, an alias of the gold entity). Missed: Meta investedIn Scale AI
     # (the $14.3 billion sentence says "He then invested", which resolves to Mark Zuckerberg), and
     # "led by ... Yann LeCun" (not found; "LeCun co-founded FAIR" is).
-    assert got["facts"] == {"precision": 0.08, "recall": 0.5, "f1": 0.138, "true_positives": 2,
-                            "correct_predictions": 2, "predicted": 25, "gold": 4}
+    assert got["facts"] == {"precision": 0.077, "recall": 0.5, "f1": 0.133, "true_positives": 2,
+                            "correct_predictions": 2, "predicted": 26, "gold": 4}
     assert got["recall_by_predicate"] == {"acquired": "1/1", "ceoOf": "1/1", "investedIn": "0/1", "leads": "0/1"}
     assert got["missed"] == ["Meta investedIn Scale AI", "Yann LeCun leads FAIR"]
     assert got["must_not_violations"] == []

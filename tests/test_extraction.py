@@ -712,3 +712,29 @@ def test_titles_share_the_complement_of_the_last_one(nlp):
                             "executive of Quorbit.")
     assert {k for k in facts} == {("Douglas Quill", "ceoOf", "Zestory Labs"), ("Douglas Quill", "founded", "Zestory Labs"),
                                   ("Sam Roe", "leads", "Quorbit"), ("Sam Roe", "ceoOf", "Quorbit")}
+
+
+def test_a_name_after_an_honorific_is_a_person_s(nlp):
+    # the small model types both surnames as organisations
+    rec, facts = extract(nlp, "Dr Pemberly is the chief scientist at Norvane. Mr Kasparian was appointed as "
+                              "Director of its subsidiaries namely Lintel Pte Ltd.", min_conf=0.0)
+    types = {e["label"]: e["type"] for e in rec["entities"].values()}
+    assert types["Pemberly"] == "Person" and types["Kasparian"] == "Person"
+    assert not [k for k in facts if k[1] == "parentOrganization"]
+
+
+def test_a_one_word_name_the_text_calls_he_or_she_is_no_company(nlp):
+    from kg.nlp.candidates import loose_type
+
+    doc = nlp(prepare(nlp, text_to_document("t", "Ostrander is the new chief of Brightwave. She had worked at Quillon.",
+                                            kind="text")))
+    clusters = doc._.kg_clusters
+    assert loose_type(clusters["Person:ostrander"]) == "Person"  # not "Person1", a start-up the model may have mistyped
+    assert loose_type(clusters["Person:brightwave"]) == "Person1"
+
+
+def test_a_surname_after_an_honorific_is_the_person_named_in_full(nlp):
+    rec, facts = extract(nlp, "Anne Brennick joined Corvala Systems in 2019. Ms Brennick is the chief executive "
+                              "of Corvala Systems.", min_conf=0.0)
+    assert sorted(e["label"] for e in rec["entities"].values()) == ["Anne Brennick", "Corvala Systems"]
+    assert ("Anne Brennick", "ceoOf", "Corvala Systems") in facts

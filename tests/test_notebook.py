@@ -64,7 +64,7 @@ def test_notebook_runs_and_answers(executed):
     assert "1 deal in flight (1 talks)" in text.splitlines()
     # Yann LeCun moved (Meta, FAIR, New York University); the CEO list sentence adds two wrong movers
     assert "No person has facts with two or more organisations in this graph." not in text.splitlines()
-    assert "- 7 communities of two or more; the largest: 1: Meta, Mark Zuckerberg, Ahmad Al-Dahle, \u2026" in text.splitlines()
+    assert "- 6 communities of two or more; the largest: 1: Meta, Mark Zuckerberg, Ahmad Al-Dahle, \u2026" in text.splitlines()
     tables = outputs(nb, "text/html")
     for expected in ("Mark Zuckerberg", "ceoOf", "Elliot Schrage", "Scale AI", "LLaMA", "communities",
                      "$14,300,000,000"):

@@ -115,12 +115,15 @@ class Cluster:
     #: a place whose name English knows (Berlin, Hyderabad): a real place, never a start-up the
     #: small model took for one, so it fills no organisation's slot (kg.nlp.candidates)
     known_place: bool = False
+    #: the text treats it as a person: an honorific before a name ("Mr Ansari"), or "he"/"she"
+    #: referring to it (kg.nlp.relations); such a one-word name is no company the model mistyped
+    personal: bool = False
 
     @property
     def maybe_company(self) -> bool:
         """A one-word name the small model typed as a person that the KB does not know: as often a
-        company ("Jobster", "Mapillary") as a surname."""
-        return self.type == "Person" and not self.kb and all(len(n.split()) == 1 for n in self.names)
+        company ("Jobster", "Mapillary") as a surname, unless the text treats it as a person."""
+        return self.type == "Person" and not self.kb and not self.personal and all(len(n.split()) == 1 for n in self.names)
 
     @property
     def label(self) -> str:
@@ -356,6 +359,7 @@ class MentionResolver:
         self._add_described_title(doc)
         self._add_known_surnames(doc)
         self._mark_born_people(doc)
+        self._mark_addressed_people(doc)
         self._propagate_names(doc)
         mentions = [e for e in doc.ents if e.label_ not in NON_GRAPH_LABELS or e.label_ in ("GPE", "LOC")]
         orth, is_lower = doc.to_array([ORTH, IS_LOWER]).reshape(-1, 2).T
@@ -585,6 +589,9 @@ class MentionResolver:
             if e.label_ == "PERSON":  # "Mrs Jane Doe", "Chancellor Jo Bloggs": the name is Jane Doe, Jo Bloggs
                 while end - start > 2 and (doc[start].lower_.rstrip(".") in self.honorifics or doc[start].text in self.office_titles):
                     start += 1
+                # "Ms Brennick" is Brennick, the same person as Anne Brennick (kept a person by its honorific)
+                if end - start == 2 and doc[start].lower_.rstrip(".") in self.honorifics and doc[start + 1].is_title:
+                    start += 1
             elif e.label_ == "ORG":  # "Board of Directors for Acme", "Chair for Acme Relations": the name is after the title
                 start = self._after_title_run(doc, start, end)
             if (start, end) == (e.start, e.end) or (end - start == 1 and doc[start].lower_ in self.name_titles):
@@ -659,6 +666,24 @@ class MentionResolver:
         if spans:
             doc.user_data.setdefault("described", {})[normalize_name(name)] = t
         _replace_entities(doc, spans)
+
+    def _mark_addressed_people(self, doc: Doc) -> None:
+        """'Mr Ansari', 'Dr. Okafor': a name after an honorific is a person's, whatever NER typed it,
+        in every mention of that name in the document (the small model calls many surnames ORG)."""
+        changes = []
+        for e in doc.ents:
+            if e.label_ == "PERSON":
+                continue
+            start = e.start
+            if start < e.end - 1 and doc[start].lower_.rstrip(".") in self.honorifics:
+                start += 1
+            elif not (start > 0 and doc[start - 1].lower_.rstrip(".") in self.honorifics and doc[start - 1].is_title):
+                continue
+            if e.end - start > 3 or not all(t.is_title for t in doc[start:e.end]):
+                continue
+            changes.append(Span(doc, start, e.end, label="PERSON"))
+            doc.user_data.setdefault("described", {})[normalize_name(clean_name(doc[start:e.end].text))] = "Person"
+        _replace_entities(doc, changes)
 
     @staticmethod
     def _mark_born_people(doc: Doc) -> None:
@@ -1331,6 +1356,8 @@ class MentionResolver:
                 s._.kg_key = key
                 s._.kg_type = ctype
                 cluster.names[clean_name(s.text)] += 1
+                if s.start > 0 and doc[s.start - 1].lower_.rstrip(".") in self.honorifics:
+                    cluster.personal = True
             for start, end, href in doc.user_data.get("links", ()):
                 title = wikipedia_title(href)
                 if title and any(s.start_char >= start and s.end_char <= end for s in spans):

@@ -258,6 +258,10 @@ class RelationExtractor:
         facts = ctx.apply_corporate_acts(facts)
         doc._.kg_facts = [self._as_ownership(f, ctx) for f in facts]
         doc._.kg_referents = self.referents(doc, ctx)
+        # a name the text calls "he" or "she" is a person's, not a start-up the small model mistyped
+        for i, key in doc._.kg_referents.items():
+            if self.pronouns.get(doc[i].lower_) == "Person":
+                ctx.clusters[key].personal = True
         return doc
 
     def referents(self, doc: Doc, ctx: "DocContext") -> dict[int, str]:
