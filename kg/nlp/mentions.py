@@ -587,10 +587,10 @@ class MentionResolver:
             while end > start + 1 and doc[end - 1].lower_ in self.name_titles:
                 end -= 1
             if e.label_ == "PERSON":  # "Mrs Jane Doe", "Chancellor Jo Bloggs": the name is Jane Doe, Jo Bloggs
-                while end - start > 2 and (doc[start].lower_.rstrip(".") in self.honorifics or doc[start].text in self.office_titles):
+                while end - start > 2 and (self.honorific(doc[start]) or doc[start].text in self.office_titles):
                     start += 1
                 # "Ms Brennick" is Brennick, the same person as Anne Brennick (kept a person by its honorific)
-                if end - start == 2 and doc[start].lower_.rstrip(".") in self.honorifics and doc[start + 1].is_title:
+                if end - start == 2 and self.honorific(doc[start]) and doc[start + 1].is_title:
                     start += 1
             elif e.label_ == "ORG":  # "Board of Directors for Acme", "Chair for Acme Relations": the name is after the title
                 start = self._after_title_run(doc, start, end)
@@ -667,6 +667,10 @@ class MentionResolver:
             doc.user_data.setdefault("described", {})[normalize_name(name)] = t
         _replace_entities(doc, spans)
 
+    def honorific(self, tok: Token) -> bool:
+        """'Mr', 'Dr.', 'Prof': a word that says the name after it is a person's."""
+        return tok.lower_.rstrip(".") in self.honorifics
+
     def _mark_addressed_people(self, doc: Doc) -> None:
         """'Mr Ansari', 'Dr. Okafor': a name after an honorific is a person's, whatever NER typed it,
         in every mention of that name in the document (the small model calls many surnames ORG)."""
@@ -675,9 +679,9 @@ class MentionResolver:
             if e.label_ == "PERSON":
                 continue
             start = e.start
-            if start < e.end - 1 and doc[start].lower_.rstrip(".") in self.honorifics:
+            if start < e.end - 1 and self.honorific(doc[start]):
                 start += 1
-            elif not (start > 0 and doc[start - 1].lower_.rstrip(".") in self.honorifics and doc[start - 1].is_title):
+            elif not (start > 0 and self.honorific(doc[start - 1]) and doc[start - 1].is_title):
                 continue
             if e.end - start > 3 or not all(t.is_title for t in doc[start:e.end]):
                 continue
@@ -1004,7 +1008,7 @@ class MentionResolver:
 
         def namey(tok: Token) -> bool:
             return tok.i not in taken and tok.pos_ == "PROPN" and (tok.is_title or tok.is_upper) \
-                and tok.lower_ not in self.role_words and tok.lower_.rstrip(".") not in self.honorifics \
+                and tok.lower_ not in self.role_words and not self.honorific(tok) \
                 and tok.text not in self.office_titles and tok.lower_ not in self.leading_former
 
         for e in ents:
@@ -1165,7 +1169,7 @@ class MentionResolver:
             doc.set_ents(new, default="unmodified")
 
     def _name_like(self, tok: Token) -> bool:
-        return tok.lower_ not in self.name_titles and tok.lower_.rstrip(".") not in self.honorifics \
+        return tok.lower_ not in self.name_titles and not self.honorific(tok) \
             and (tok.pos_ == "PROPN" or (tok.is_title and tok.is_alpha and len(tok) > 2 and not self.known_word(tok.lower_))
                  or (len(tok) > 2 and camel_case(tok)))
 
@@ -1291,7 +1295,7 @@ class MentionResolver:
             if len(words) != 1:
                 continue
             hits = {find(j) for j, full in full_people if words[0] in (full[0], full[-1])}
-            if len(hits) > 1 and m.start > 0 and m.doc[m.start - 1].lower_.rstrip(".") in self.honorifics:
+            if len(hits) > 1 and m.start > 0 and self.honorific(m.doc[m.start - 1]):
                 # "Mr. Leonard" is a surname: Ronald Leonard, not Leonard Rose
                 hits = {find(j) for j, full in full_people if words[0] == full[-1]}
             if len(hits) == 1:
@@ -1356,7 +1360,7 @@ class MentionResolver:
                 s._.kg_key = key
                 s._.kg_type = ctype
                 cluster.names[clean_name(s.text)] += 1
-                if s.start > 0 and doc[s.start - 1].lower_.rstrip(".") in self.honorifics:
+                if s.start > 0 and self.honorific(doc[s.start - 1]):
                     cluster.personal = True
             for start, end, href in doc.user_data.get("links", ()):
                 title = wikipedia_title(href)
