@@ -71,6 +71,12 @@ def _first_conjunct(tok: Token) -> Token:
     return tok
 
 
+def _describe(doc: Doc, name: str, type_: str) -> None:
+    """Record the type the text gives a name ("X is a puzzle game", "Mr X", "X (born 1950)"): every
+    mention of that name becomes one entity of that type when clusters are built."""
+    doc.user_data.setdefault("described", {})[normalize_name(name)] = type_
+
+
 def _replace_entities(doc: Doc, spans: list[Span]) -> None:
     """Set ``spans`` as entities, dropping every entity that overlaps one of them."""
     if spans:
@@ -427,7 +433,7 @@ class MentionResolver:
                 t = self.descriptor_type(ent) or t
             if t in ("Organization", "Company", "Person") and not kb_id and self._made_by_someone(ent):
                 t = "Product"  # "Arkanoid, developed by Taito": what is developed by someone is a product
-                doc.user_data.setdefault("described", {})[normalize_name(name)] = t
+                _describe(doc, name, t)
             elif t in ("Organization", "Company", "Place", "Person") and not kb_id and (line := self._possessed_line(ent)):
                 t = line  # "its Xeon processors": a product line of the owner
             elif t in ("Organization", "Company") and not kb_id and len(ent) > 1 and self._guides_someone(ent):
@@ -664,7 +670,7 @@ class MentionResolver:
             return
         spans = [Span(doc, o.start, o.end, label=t) for o in self._title_mentions(doc, name, inside_names=False)]
         if spans:
-            doc.user_data.setdefault("described", {})[normalize_name(name)] = t
+            _describe(doc, name, t)
         _replace_entities(doc, spans)
 
     def honorific(self, tok: Token) -> bool:
@@ -686,7 +692,7 @@ class MentionResolver:
             if e.end - start > 3 or not all(t.is_title for t in doc[start:e.end]):
                 continue
             changes.append(Span(doc, start, e.end, label="PERSON"))
-            doc.user_data.setdefault("described", {})[normalize_name(clean_name(doc[start:e.end].text))] = "Person"
+            _describe(doc, clean_name(doc[start:e.end].text), "Person")
         _replace_entities(doc, changes)
 
     @staticmethod
@@ -713,7 +719,7 @@ class MentionResolver:
             elif e.label_ == "PERSON":
                 continue
             changes.append(Span(doc, e.start, e.end, label="PERSON"))
-            doc.user_data.setdefault("described", {})[normalize_name(clean_name(e.text))] = "Person"
+            _describe(doc, clean_name(e.text), "Person")
         _replace_entities(doc, changes)
 
     def _add_acronym_expansions(self, doc: Doc) -> None:
@@ -887,7 +893,7 @@ class MentionResolver:
         if t is None:
             return
         spans = [Span(doc, o.start, o.end, label=t) for o in self._title_mentions(doc, title, inside_names=False)]
-        doc.user_data.setdefault("described", {})[normalize_name(title)] = t
+        _describe(doc, title, t)
         _replace_entities(doc, spans)
 
     def _add_described_entities(self, doc: Doc) -> None:
@@ -940,7 +946,7 @@ class MentionResolver:
             if t == "Investor" and any(e.label_ == "PERSON" for e in overlapping):
                 continue  # "Dana Kovacs is an American investor": a person who invests
             changes.append(Span(doc, start, end, label=t))
-            doc.user_data.setdefault("described", {})[normalize_name(clean_name(span.text))] = t
+            _describe(doc, clean_name(span.text), t)
         _replace_entities(doc, changes)
 
     def _add_known_surnames(self, doc: Doc) -> None:
