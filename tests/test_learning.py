@@ -181,6 +181,29 @@ def test_model_reads_fact_confidence_through_its_fact_calibration():
     assert ScorerModel.from_json(TINY).fact_confidence(0.6) == 0.6  # no fact calibration: unchanged
 
 
+def test_calibration_error_weighs_every_bucket_and_judges_the_full_ones():
+    from kg.learn.train import calibration_error
+
+    # 25 facts called 0.8, 15 right (0.2 off); 5 called 0.3, none right (0.3 off, too few to judge)
+    judged = [(0.8, i < 15) for i in range(25)] + [(0.3, False)] * 5
+    assert calibration_error(judged) == {"facts": 30, "error": round((25 * 0.2 + 5 * 0.3) / 30, 3),
+                                         "worst_bucket": 0.2}
+    # a confidence of 1.0 falls in the top bucket, with 0.9
+    assert calibration_error([(1.0, True)] * 10 + [(0.9, True)] * 10)["worst_bucket"] == 0.05
+    assert calibration_error([]) == {"facts": 0, "error": 0.0, "worst_bucket": 0.0}
+
+
+def test_training_report_prints_each_sets_calibration():
+    from pathlib import Path
+
+    from kg.learn.train import TrainingReport
+
+    cv = {"news": {"mode": "strict", "precision": 0.8, "recall": 0.4, "f1": 0.533, "predicted": 10, "gold": 20,
+                   "mean_f1_band": 0.5, "calibration": {"facts": 40, "error": 0.061, "worst_bucket": 0.123}}}
+    lines = TrainingReport(Path("m.json"), {"news": 3}, 50, {}, cv, 1.0, "ab" * 32).lines()
+    assert "  calibration of its 40 facts: error 0.061, worst bucket of 20+ facts 0.123 off" in lines
+
+
 # -- kg train end to end, on invented texts
 
 @pytest.fixture(scope="module")

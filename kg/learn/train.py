@@ -388,7 +388,9 @@ def cross_validate(nlp, sets: dict[str, list[Example]], rows: list[Row], golds: 
         res = score(gold_of(examples, gold), facts_of(nested, min_confidence), mode)
         out[name] = {"mode": mode, **res["facts"], "recall_by_predicate": res["recall_by_predicate"],
                      "must_not_violations": len(res["must_not_violations"]),
-                     "mean_f1_band": _mean_f1_band(gold_of(examples, gold), facts_of(nested, min(BAND)), mode)}
+                     "mean_f1_band": _mean_f1_band(gold_of(examples, gold), facts_of(nested, min(BAND)), mode),
+                     "calibration": calibration_error([(f["confidence"], ok) for f, ok in
+                                                       judged_facts(nested, gold_of(examples, gold), mode)])}
     return out, fact_calibration(judged)
 
 
@@ -406,6 +408,27 @@ def _mean_f1_band(gold: dict, facts: list[dict], mode: str) -> float:
 
     f1s = [score(gold, [f for f in facts if f["confidence"] >= t], mode)["facts"]["f1"] for t in BAND]
     return round(sum(f1s) / len(f1s), 3)
+
+
+#: The calibration line of the extraction issue: buckets of 0.1, judged when they hold this many facts.
+MIN_BUCKET_FACTS = 20
+
+
+def calibration_error(judged: list[tuple[float, bool]]) -> dict:
+    """How far confidences are from the share of right facts, over buckets of 0.1: the expected
+    error (weighted by facts) and the worst bucket of MIN_BUCKET_FACTS facts or more. Reported
+    per set: one map for all sets is right for their mix, and a set can be off far more than the
+    pooled facts (README, Quality)."""
+    buckets: dict[int, list[tuple[float, bool]]] = defaultdict(list)
+    for p, ok in judged:
+        buckets[min(int(p * 10), 9)].append((p, ok))
+    ece, worst = 0.0, 0.0
+    for facts in buckets.values():
+        gap = abs(sum(p for p, _ in facts) / len(facts) - sum(ok for _, ok in facts) / len(facts))
+        ece += gap * len(facts) / len(judged)
+        if len(facts) >= MIN_BUCKET_FACTS:
+            worst = max(worst, gap)
+    return {"facts": len(judged), "error": round(ece, 3), "worst_bucket": round(worst, 3)}
 
 
 def judged_facts(records: list[dict], gold: dict, mode: str) -> list[tuple[dict, bool]]:
@@ -485,6 +508,10 @@ class TrainingReport:
             out.append(f"cross-validated {name} ({r['mode']}): P {r['precision']:.3f} R {r['recall']:.3f} "
                        f"F1 {r['f1']:.3f} ({r['predicted']} predicted, {r['gold']} gold); "
                        f"mean F1 over {min(BAND)}-{max(BAND)} {r['mean_f1_band']:.3f}")
+            if r.get("calibration", {}).get("facts"):
+                cal = r["calibration"]
+                out.append(f"  calibration of its {cal['facts']} facts: error {cal['error']:.3f}, worst bucket of "
+                           f"{MIN_BUCKET_FACTS}+ facts {cal['worst_bucket']:.3f} off")
         out.append(f"time: {self.seconds:.0f} s")
         out.append(f"wrote {self.model_path} (sha256 {self.digest[:12]})")
         return out
