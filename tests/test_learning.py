@@ -190,7 +190,9 @@ def test_calibration_error_weighs_every_bucket_and_judges_the_full_ones():
                                          "worst_bucket": 0.2}
     # a confidence of 1.0 falls in the top bucket, with 0.9
     assert calibration_error([(1.0, True)] * 10 + [(0.9, True)] * 10)["worst_bucket"] == 0.05
-    assert calibration_error([]) == {"facts": 0, "error": 0.0, "worst_bucket": 0.0}
+    # no bucket of 20: nothing judged, which is not a perfect score
+    assert calibration_error([(0.7, True)] * 19)["worst_bucket"] is None
+    assert calibration_error([]) == {"facts": 0, "error": 0.0, "worst_bucket": None}
 
 
 def test_training_report_prints_each_sets_calibration():
@@ -202,6 +204,9 @@ def test_training_report_prints_each_sets_calibration():
                    "mean_f1_band": 0.5, "calibration": {"facts": 40, "error": 0.061, "worst_bucket": 0.123}}}
     lines = TrainingReport(Path("m.json"), {"news": 3}, 50, {}, cv, 1.0, "ab" * 32).lines()
     assert "  calibration of its 40 facts: error 0.061, worst bucket of 20+ facts 0.123 off" in lines
+    cv["news"]["calibration"]["worst_bucket"] = None
+    lines = TrainingReport(Path("m.json"), {"news": 3}, 50, {}, cv, 1.0, "ab" * 32).lines()
+    assert "  calibration of its 40 facts: error 0.061, worst bucket of 20+ facts none that large" in lines
 
 
 # -- kg train end to end, on invented texts

@@ -416,19 +416,21 @@ MIN_BUCKET_FACTS = 20
 
 def calibration_error(judged: list[tuple[float, bool]]) -> dict:
     """How far confidences are from the share of right facts, over buckets of 0.1: the expected
-    error (weighted by facts) and the worst bucket of MIN_BUCKET_FACTS facts or more. Reported
+    error (weighted by facts) and the worst bucket of MIN_BUCKET_FACTS facts or more (None if
+    none is that large). Reported
     per set: one map for all sets is right for their mix, and a set can be off far more than the
     pooled facts (README, Quality)."""
     buckets: dict[int, list[tuple[float, bool]]] = defaultdict(list)
     for p, ok in judged:
         buckets[min(int(p * 10), 9)].append((p, ok))
-    ece, worst = 0.0, 0.0
+    ece, worst = 0.0, None
     for facts in buckets.values():
         gap = abs(sum(p for p, _ in facts) / len(facts) - sum(ok for _, ok in facts) / len(facts))
         ece += gap * len(facts) / len(judged)
         if len(facts) >= MIN_BUCKET_FACTS:
-            worst = max(worst, gap)
-    return {"facts": len(judged), "error": round(ece, 3), "worst_bucket": round(worst, 3)}
+            worst = max(worst or 0.0, gap)
+    # no bucket large enough: nothing to judge, which is not the same as right
+    return {"facts": len(judged), "error": round(ece, 3), "worst_bucket": None if worst is None else round(worst, 3)}
 
 
 def judged_facts(records: list[dict], gold: dict, mode: str) -> list[tuple[dict, bool]]:
@@ -510,8 +512,9 @@ class TrainingReport:
                        f"mean F1 over {min(BAND)}-{max(BAND)} {r['mean_f1_band']:.3f}")
             if r.get("calibration", {}).get("facts"):
                 cal = r["calibration"]
+                worst = "none that large" if cal["worst_bucket"] is None else f"{cal['worst_bucket']:.3f} off"
                 out.append(f"  calibration of its {cal['facts']} facts: error {cal['error']:.3f}, worst bucket of "
-                           f"{MIN_BUCKET_FACTS}+ facts {cal['worst_bucket']:.3f} off")
+                           f"{MIN_BUCKET_FACTS}+ facts {worst}")
         out.append(f"time: {self.seconds:.0f} s")
         out.append(f"wrote {self.model_path} (sha256 {self.digest[:12]})")
         return out
