@@ -5,6 +5,7 @@ Every text here is invented; nothing needs ../shared.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -340,3 +341,17 @@ def test_a_third_name_on_the_path_is_a_feature():
     assert held[("sam roe", "zentrix")] == held[("jo bloggs", "quorbit")] == ["path_ent=Person"]
     # the other members of an investor's own list are not in the way
     assert held[("bolt capital", "zorbex labs")] == held[("index partners", "zorbex labs")] == []
+
+
+def test_cross_validated_training_reports_the_sets_calibration(tmp_path):
+    folder = _gold_folder(tmp_path)
+    res = subprocess.run([sys.executable, "-m", "kg.cli", "train", str(folder), "--synthetic", "60", "--no-cache",
+                          "--include-heldout", "-o", str(tmp_path / "m.json")], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("cross-validated mine (strict): "))
+    # one text, one fact: a calibration error can be read, no bucket of 20 can be judged
+    assert re.fullmatch(r"  calibration of its 1 facts: error \d\.\d{3}, worst bucket of 20\+ facts none that large",
+                        lines[at + 1]), lines[at + 1]
+    model = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert model["meta"]["cross_validated"]["mine"]["calibration"]["worst_bucket"] is None

@@ -385,12 +385,12 @@ def cross_validate(nlp, sets: dict[str, list[Example]], rows: list[Row], golds: 
         for k in range(FOLDS):
             cal = fact_calibration([j for j in judged if fold_of(j[0]) != k])
             nested += recalibrated([r for r in records[name] if fold_of(r["doc"]) == k], cal)
-        res = score(gold_of(examples, gold), facts_of(nested, min_confidence), mode)
+        part = gold_of(examples, gold)
+        res = score(part, facts_of(nested, min_confidence), mode)
         out[name] = {"mode": mode, **res["facts"], "recall_by_predicate": res["recall_by_predicate"],
                      "must_not_violations": len(res["must_not_violations"]),
-                     "mean_f1_band": _mean_f1_band(gold_of(examples, gold), facts_of(nested, min(BAND)), mode),
-                     "calibration": calibration_error([(f["confidence"], ok) for f, ok in
-                                                       judged_facts(nested, gold_of(examples, gold), mode)])}
+                     "mean_f1_band": _mean_f1_band(part, facts_of(nested, min(BAND)), mode),
+                     "calibration": calibration_error([(f["confidence"], ok) for f, ok in judged_facts(nested, part, mode)])}
     return out, fact_calibration(judged)
 
 
