@@ -31,9 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kg.evaluate import judge_facts, score  # noqa: E402
-from kg.learn.train import calibration_error  # noqa: E402
-
-BUCKETS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01]
+from kg.learn.train import calibration_buckets, calibration_error  # noqa: E402
+from kg.nlp.scorer import KEEP_FLOOR  # noqa: E402
 
 
 def build_facts(corpus: Path, out: Path, min_conf: float, scorer: str | None) -> list[dict]:
@@ -124,7 +123,7 @@ def main() -> int:
             entry = {"mode": mode, **{k: res["facts"][k] for k in ("precision", "recall", "f1", "predicted", "gold")},
                      "must_not": len(res["must_not_violations"]), "relations": per_relation(gold, kept, mode)}
             if "held out" in name:
-                judged = judge(gold, build_facts(corpus, tmp / f"low{i}", BUCKETS[0], a.scorer), mode)
+                judged = judge(gold, build_facts(corpus, tmp / f"low{i}", KEEP_FLOOR, a.scorer), mode)
                 buckets[name] = judged
                 buckets["all held-out sets"] += judged
             report["sets"][name] = entry
@@ -145,16 +144,12 @@ def main() -> int:
         print("| set | confidence | facts | mean confidence | observed precision |")
         print("|---|---|---|---|---|")
         for name, judged in buckets.items():
-            rows = []
-            for lo, hi in zip(BUCKETS, BUCKETS[1:]):
-                part = [(c, ok) for c, ok in judged if lo <= c < hi]
-                if part:
-                    mean = sum(c for c, _ in part) / len(part)
-                    prec = sum(ok for _, ok in part) / len(part)
-                    rows.append({"from": lo, "to": min(hi, 1.0), "facts": len(part), "mean_confidence": round(mean, 3),
-                                 "precision": round(prec, 3)})
-                    print(f"| {name} | {lo:.1f}–{min(hi, 1.0):.1f} | {len(part)} | {mean:.2f} | {prec:.2f} |")
-            report["calibration"][name] = rows
+            rows = calibration_buckets(judged)
+            for b in rows:
+                print(f"| {name} | {b['from']:.1f}–{b['to']:.1f} | {b['facts']} | {b['mean_confidence']:.2f} | "
+                      f"{b['precision']:.2f} |")
+            report["calibration"][name] = [{**b, "mean_confidence": round(b["mean_confidence"], 3),
+                                            "precision": round(b["precision"], 3)} for b in rows]
         # the issue's line reads every bucket of 20 facts or more; per set, since one map can
         # be right for the sets' mix and wrong for each (README, Quality)
         print("\n| set | facts | calibration error | worst bucket of 20+ facts |")

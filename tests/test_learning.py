@@ -183,8 +183,12 @@ def test_model_reads_fact_confidence_through_its_fact_calibration():
 
 
 def test_calibration_error_weighs_every_bucket_and_judges_the_full_ones():
-    from kg.learn.train import calibration_error
+    from kg.learn.train import calibration_buckets, calibration_error
 
+    assert calibration_buckets([(0.85, True), (0.8, False), (0.25, False), (1.0, True)]) == [
+        {"from": 0.2, "to": 0.3, "facts": 1, "mean_confidence": 0.25, "precision": 0.0},
+        {"from": 0.8, "to": 0.9, "facts": 2, "mean_confidence": pytest.approx(0.825), "precision": 0.5},
+        {"from": 0.9, "to": 1.0, "facts": 1, "mean_confidence": 1.0, "precision": 1.0}]
     # 25 facts called 0.8, 15 right (0.2 off); 5 called 0.3, none right (0.3 off, too few to judge)
     judged = [(0.8, i < 15) for i in range(25)] + [(0.3, False)] * 5
     assert calibration_error(judged) == {"facts": 30, "error": round((25 * 0.2 + 5 * 0.3) / 30, 3),
@@ -197,8 +201,6 @@ def test_calibration_error_weighs_every_bucket_and_judges_the_full_ones():
 
 
 def test_training_report_prints_each_sets_calibration():
-    from pathlib import Path
-
     from kg.learn.train import TrainingReport
 
     cv = {"news": {"mode": "strict", "precision": 0.8, "recall": 0.4, "f1": 0.533, "predicted": 10, "gold": 20,

@@ -414,22 +414,29 @@ def _mean_f1_band(gold: dict, facts: list[dict], mode: str) -> float:
 MIN_BUCKET_FACTS = 20
 
 
-def calibration_error(judged: list[tuple[float, bool]]) -> dict:
-    """How far confidences are from the share of right facts, over buckets of 0.1: the expected
-    error (weighted by facts) and the worst bucket of MIN_BUCKET_FACTS facts or more (None if
-    none is that large). Reported
-    per set: one map for all sets is right for their mix, and a set can be off far more than the
-    pooled facts (README, Quality)."""
-    buckets: dict[int, list[tuple[float, bool]]] = defaultdict(list)
+def calibration_buckets(judged: list[tuple[float, bool]]) -> list[dict]:
+    """Facts by confidence in buckets of 0.1 (1.0 goes with 0.9), in order: each bucket's range,
+    number of facts, mean confidence and share of right facts."""
+    by: dict[int, list[tuple[float, bool]]] = defaultdict(list)
     for p, ok in judged:
-        buckets[min(int(p * 10), 9)].append((p, ok))
+        by[min(int(p * 10), 9)].append((p, ok))
+    return [{"from": k / 10, "to": (k + 1) / 10, "facts": len(facts),
+             "mean_confidence": sum(p for p, _ in facts) / len(facts),
+             "precision": sum(ok for _, ok in facts) / len(facts)} for k, facts in sorted(by.items())]
+
+
+def calibration_error(judged: list[tuple[float, bool]]) -> dict:
+    """How far confidences are from the share of right facts: the error over the buckets
+    (weighted by facts) and the worst bucket of MIN_BUCKET_FACTS facts or more (None if none is
+    that large: nothing judged is not the same as right). Reported per set, since one map for all
+    sets is right for their mix, and a set can be off far more than the pooled facts (README,
+    Quality)."""
     ece, worst = 0.0, None
-    for facts in buckets.values():
-        gap = abs(sum(p for p, _ in facts) / len(facts) - sum(ok for _, ok in facts) / len(facts))
-        ece += gap * len(facts) / len(judged)
-        if len(facts) >= MIN_BUCKET_FACTS:
+    for b in calibration_buckets(judged):
+        gap = abs(b["mean_confidence"] - b["precision"])
+        ece += gap * b["facts"] / len(judged)
+        if b["facts"] >= MIN_BUCKET_FACTS:
             worst = max(worst or 0.0, gap)
-    # no bucket large enough: nothing to judge, which is not the same as right
     return {"facts": len(judged), "error": round(ece, 3), "worst_bucket": None if worst is None else round(worst, 3)}
 
 
